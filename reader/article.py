@@ -1,0 +1,77 @@
+"""The records the whole program passes around.
+
+A :class:`Headline` is what the list needs and is kept in memory for every stored article; the
+article's text (:class:`Content`) is loaded only when it is shown, so a big store starts fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from reader.text import fold
+
+
+@dataclass(slots=True)
+class Item:
+    """One article as a source (seed text or feed) gives it, already cleaned."""
+
+    title: str
+    standfirst: str = ""
+    body: list[str] = field(default_factory=list)
+    link: str = ""
+    guid: str = ""
+    author: str = ""
+    feed: str = ""
+    published: int | None = None  # seconds since the epoch, UTC
+
+
+@dataclass(slots=True)
+class Headline:
+    """What the headline list shows of an article, plus the keys used to merge imports."""
+
+    id: str
+    title: str
+    feed: str
+    published: int | None
+    author: str
+    link: str
+    guid: str
+    seq: int  # import order: the tie-break when dates are missing
+    read: bool = False
+    starred: bool = False
+
+    @property
+    def published_at(self) -> datetime | None:
+        return None if self.published is None else datetime.fromtimestamp(self.published, UTC)
+
+    @property
+    def published_iso(self) -> str | None:
+        when = self.published_at
+        return None if when is None else when.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class Content:
+    """The part of an article that is only read when it is shown or searched."""
+
+    standfirst: str = ""
+    body: list[str] = field(default_factory=list)
+
+
+def title_key(title: str) -> str:
+    """The merge key that lets a feed item find the seed article with the same title."""
+    return " ".join(fold(title).split())
+
+
+def make_id(kind: str, key: str) -> str:
+    """A stable article id: a hash of what identifies the article, never a TinyDB doc_id."""
+    return hashlib.blake2b(f"{kind}\0{key}".encode(), digest_size=8).hexdigest()
+
+
+def sort_key(head: Headline) -> tuple[int, int, int]:
+    """Newest first; undated articles after dated ones, in the order they were imported."""
+    if head.published is None:
+        return (1, 0, head.seq)
+    return (0, -head.published, head.seq)

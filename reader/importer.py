@@ -1,0 +1,113 @@
+"""Sources (seed text files, feed files, http(s) URLs) into the store.
+
+Parsing is the slow part of an import, so several sources are parsed in parallel processes;
+merging into the store stays in this process, one source at a time, under the store's lock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from reader.article import Item
+from reader.errors import ReaderError, SourceError
+from reader.feed import parse_feed
+from reader.fetch import fetch
+from reader.seed import parse_seed
+from reader.store import Counts, Store
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass
+class Report:
+    """The outcome for one source: counts, or the one-line reason it failed."""
+
+    source: str
+    counts: Counts | None = None
+    error: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.counts}" if self.counts else (self.error or self.source)
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def load(source: str) -> tuple[list[Item], bool]:
+    """Read and parse one source; True when its items are authoritative (a feed)."""
+    headers: dict[str, str] = {}
+    if is_url(source):
+        fetched = fetch(source)
+        if fetched is None:
+            return [], True
+        data, headers = fetched.content, fetched.headers
+    elif _SCHEME.match(source) and not Path(source).exists():
+        raise SourceError(f"{source}: not a file, and only http and https URLs are fetched")
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except IsADirectoryError:
+            raise SourceError(f"{source}: is a directory, not a file") from None
+        except OSError as error:
+            raise SourceError(f"{source}: cannot read ({error.strerror})") from None
+    return parse(data, source, headers)
+
+
+def parse(data: bytes, name: str, headers: dict[str, str] | None = None) -> tuple[list[Item], bool]:
+    """Tell feed from seed text by the first character and parse accordingly."""
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"<":
+        return parse_feed(data, name, headers), True
+    if not start and not headers:
+        raise SourceError(f"{name}: empty file, no articles")
+    return parse_seed(data, name, feed=Path(name).stem if not is_url(name) else name), False
+
+
+def _load_safely(source: str) -> tuple[list[Item], bool] | str:
+    """Run in a worker process: never raise, so one bad source cannot spoil the others."""
+    try:
+        return load(source)
+    except ReaderError as error:
+        return str(error)
+    except Exception as error:  # a parser bug must still name the source, not kill the import
+        return f"{source}: cannot import ({type(error).__name__}: {error})".replace("\n", " ")
+
+
+def import_sources(
+    store: Store,
+    sources: Iterable[str],
+    progress: Callable[[Report], None] | None = None,
+) -> list[Report]:
+    """Import every source; a failing source is reported and the others still import."""
+    sources = list(sources)
+    results: list[Future[tuple[list[Item], bool] | str]] | None = None
+    pool: ProcessPoolExecutor | None = None
+    if len(sources) > 1 and (os.cpu_count() or 1) > 1:
+        pool = ProcessPoolExecutor(max_workers=min(len(sources), os.cpu_count() or 1))
+        results = [pool.submit(_load_safely, source) for source in sources]
+    reports = []
+    try:
+        for position, source in enumerate(sources):
+            loaded = results[position].result() if results else _load_safely(source)
+            report = Report(source)
+            if isinstance(loaded, str):
+                report.error = loaded
+            else:
+                items, authoritative = loaded
+                try:
+                    report.counts = store.merge(items, authoritative=authoritative)
+                except ReaderError as error:
+                    report.error = str(error)
+            reports.append(report)
+            if progress:
+                progress(report)
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return reports

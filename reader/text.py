@@ -1,0 +1,149 @@
+"""Text hygiene for untrusted feed text, and the folded form that search matches against.
+
+Everything a feed or seed file says passes through :func:`clean` before it is stored, so the
+store never holds a byte that could drive the terminal. Markup is *not* escaped here: the UI
+never interprets stored text as markup in the first place.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/PM/APC/SOS (ESC ] ... BEL or ST),
+# and two-byte escapes (ESC x). Their 8-bit C1 forms (0x9b CSI, 0x9d OSC, ...) are covered too.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings
+    r"|\x1b[ -/]*[0-~]?"  # two-byte escapes, and a lone ESC
+)
+
+# Characters that must never reach the terminal or that break column alignment:
+# C0 and C1 controls (but tab, newline and CR become spaces below), DEL, surrogates,
+# bidi embeddings/overrides/isolates and marks, zero-width and invisible formatting,
+# variation selectors, interlinear annotation, and tag characters.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ud800-\udfff"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+_SPACES = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """Make untrusted text safe to store and show: one line, no controls, NFC.
+
+    Idempotent: ``clean(clean(s)) == clean(s)``.
+    """
+    text = _ESCAPES.sub("", text)
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+# --- search folding ---------------------------------------------------------------------------
+
+_PUNCT = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+        "\u00a0": " ",
+    }
+)
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Letters that do not decompose under NFKD but that people type without their stroke.
+_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe"})
+
+
+def fold(text: str) -> str:
+    """Fold text for matching: case, accents and typographic punctuation are ignored."""
+    text = text.translate(_PUNCT).casefold()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return _MARKS.sub("", text).translate(_LETTERS)
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Fold ``text`` and say, for each folded character, which original character it came from.
+
+    Used to highlight matches in the original text; one article at a time, so per-character
+    work is fine here.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        folded = fold(char)
+        out.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(out), origin
+
+
+# --- HTML to paragraphs -----------------------------------------------------------------------
+
+_BLOCKS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+    "tr", "table", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr",
+}
+_SKIP = {"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"}
+
+
+class _Paragraphs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self.links: list[tuple[str, str]] = []  # (href, text) of every anchor
+        self._buffer: list[str] = []
+        self._skipping = 0
+        self._href: str | None = None
+        self._anchor: list[str] = []
+
+    def _flush(self) -> None:
+        paragraph = clean("".join(self._buffer))
+        if paragraph:
+            self.paragraphs.append(paragraph)
+        self._buffer = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self._skipping += 1
+        elif tag in _BLOCKS:
+            self._flush()
+        elif tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self._anchor = []
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCKS:
+            self._flush()
+        elif tag == "a" and self._href is not None:
+            self.links.append((clean(self._href), clean("".join(self._anchor))))
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self._buffer.append(data)
+            if self._href is not None:
+                self._anchor.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_to_paragraphs(html: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Turn an item's HTML into clean paragraphs, and the (href, text) of each link in it."""
+    parser = _Paragraphs()
+    parser.feed(html)
+    parser.close()
+    return parser.paragraphs, parser.links
