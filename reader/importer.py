@@ -16,7 +16,6 @@ from pathlib import Path
 from reader.article import Item
 from reader.errors import ReaderError, SourceError
 from reader.feed import parse_feed
-from reader.fetch import fetch
 from reader.seed import parse_seed
 from reader.store import Counts, Store
 
@@ -43,6 +42,8 @@ def load(source: str) -> tuple[list[Item], bool]:
     """Read and parse one source; True when its items are authoritative (a feed)."""
     headers: dict[str, str] = {}
     if is_url(source):
+        from reader.fetch import fetch  # httpx is slow to import: only when a URL needs it
+
         fetched = fetch(source)
         if fetched is None:
             return [], True
