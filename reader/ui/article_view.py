@@ -65,6 +65,7 @@ class ArticleView(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.headline: Headline | None = None
+        self.text = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Select a headline and press Enter to read it.", style="dim"),
@@ -72,5 +73,6 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     def show(self, head: Headline, content: Content, query: Query) -> None:
         self.headline = head
-        self.query_one("#article-text", Static).update(render_article(head, content, query))
+        self.text = render_article(head, content, query)
+        self.query_one("#article-text", Static).update(self.text)
         self.scroll_home(animate=False)

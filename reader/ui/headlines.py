@@ -118,7 +118,10 @@ class HeadlineList(ScrollView, can_focus=True):
                 return
 
     def on_click(self, event: events.Click) -> None:
-        row = event.y + self.scroll_offset.y
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = offset.y + self.scroll_offset.y
         if 0 <= row < len(self.rows):
             self.cursor = row
             self.action_open()

@@ -1,0 +1,32 @@
+"""Shared fixtures: stores filled from the repo's fixtures, the way a user would fill them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reader.importer import import_sources
+from reader.store import Store
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SEED = FIXTURES / "seed.txt"
+FEED = FIXTURES / "feed.xml"
+
+
+@pytest.fixture
+def seed_store(tmp_path: Path) -> Path:
+    """A store holding the 20 seed articles, without dates (seed text only)."""
+    path = tmp_path / "store"
+    reports = import_sources(Store.open(path), [str(SEED)])
+    assert reports[0].counts is not None and reports[0].counts.added == 20
+    return path
+
+
+@pytest.fixture
+def feed_store(tmp_path: Path) -> Path:
+    """A store holding the 20 articles enriched by the RSS fixture (links, dates, authors)."""
+    path = tmp_path / "store"
+    reports = import_sources(Store.open(path), [str(SEED), str(FEED)])
+    assert all(r.counts is not None for r in reports), reports
+    return path

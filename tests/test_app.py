@@ -1,0 +1,268 @@
+"""The app driven from the keyboard and mouse, as a person would, with Pilot."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from textual.binding import Binding
+
+from textual.pilot import Pilot
+
+from reader.store import Store
+from reader.ui.app import ReaderApp
+from reader.ui.article_view import ArticleView
+from reader.ui.headlines import HeadlineList
+from reader.ui.help_screen import HelpScreen
+from reader.ui.search_bar import SearchBar
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let the store load, the index build and any search finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def article_text(app: ReaderApp) -> str:
+    return app.query_one(ArticleView).text.plain
+
+
+async def test_first_run_fills_store_from_bundled_seed(tmp_path: Path) -> None:
+    app = ReaderApp(tmp_path / "new-store")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        assert len(headlines.rows) == 20
+        assert headlines.border_title == "20 of 20"
+        messages = [n.message for n in app._notifications]
+        assert any("added 20 bundled articles" in m for m in messages)
+    assert len(Store.open(tmp_path / "new-store")) == 20
+
+
+async def test_list_is_newest_first_with_dates(feed_store: Path) -> None:
+    app = ReaderApp(feed_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        rows = app.query_one(HeadlineList).rows
+        dates = [r.published for r in rows]
+        assert all(d is not None for d in dates)
+        assert dates == sorted(dates, reverse=True)
+
+
+async def test_keys_move_the_cursor(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        await pilot.press("j", "j", "down")
+        assert headlines.cursor == 3
+        await pilot.press("k", "up")
+        assert headlines.cursor == 1
+        await pilot.press("G")
+        assert headlines.cursor == 19
+        await pilot.press("g")
+        assert headlines.cursor == 0
+        await pilot.press("end")
+        assert headlines.cursor == 19
+        await pilot.press("home", "pagedown")
+        assert headlines.cursor > 3
+        await pilot.press("pageup")
+        assert headlines.cursor == 0
+
+
+async def test_enter_opens_article_marks_it_read_and_focuses_pane(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        await pilot.press("j", "enter")
+        head = headlines.rows[1]
+        assert isinstance(app.focused, ArticleView)
+        text = article_text(app)
+        assert head.title in text
+        assert "Russia’s propagandists trumpeted" in text  # the standfirst
+        assert head.read
+    assert Store.open(seed_store).get(head.id).read  # type: ignore[union-attr]
+
+
+async def test_article_pane_shows_link_date_author_after_feed_import(feed_store: Path) -> None:
+    app = ReaderApp(feed_store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        text = article_text(app)
+        head = app.query_one(HeadlineList).rows[0]
+        assert head.author and head.author in text
+        assert "Continue reading: https://www.theguardian.com/" in text
+        assert head.published_at is not None
+        assert head.published_at.strftime("%d %b %Y") in text
+
+
+async def test_space_pages_the_article(feed_store: Path) -> None:
+    app = ReaderApp(feed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        article = app.query_one(ArticleView)
+        assert article.scroll_y == 0
+        await pilot.press("space")
+        await pilot.pause()
+        assert article.scroll_y > 0
+
+
+async def test_search_as_you_type_narrows_and_escape_clears(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        await pilot.press("slash")
+        assert isinstance(app.focused, SearchBar)
+        await pilot.press(*"erdogan")
+        await settle(pilot)
+        assert [r.title for r in headlines.rows] == [
+            "No sign of Black Sea grain breakthrough after Erdoğan-Putin talks"
+        ]
+        assert headlines.border_title == "1 of 20"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.query_one(SearchBar).value == ""
+        assert len(headlines.rows) == 20
+        await pilot.press("escape")
+        assert isinstance(app.focused, HeadlineList)
+
+
+async def test_search_highlights_matches_in_the_article(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"putin's", "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        rendered = app.query_one(ArticleView).text
+        spans = [s for s in rendered.spans if "reverse" in str(s.style)]
+        assert spans
+        matched = {rendered.plain[s.start : s.end] for s in spans}
+        assert matched == {"Putin’s"}
+
+
+async def test_n_and_p_move_between_unread(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        headlines.rows[1].read = True
+        await pilot.press("n")
+        assert headlines.cursor == 0 and headlines.rows[0].read
+        await pilot.press("n")
+        assert headlines.cursor == 2, "skips the read article at row 1"
+        await pilot.press("n")
+        assert headlines.cursor == 3
+        await pilot.press("p")
+        assert headlines.cursor == 3, "rows 0-2 are read now: nothing unread above"
+        assert any("No more unread articles above" in n.message for n in app._notifications)
+        headlines.rows[1].read = False
+        await pilot.press("p")
+        assert headlines.cursor == 1
+
+
+async def test_r_and_s_toggle_and_persist(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        head = app.query_one(HeadlineList).rows[0]
+        await pilot.press("r", "s")
+        assert head.read and head.starred
+    again = Store.open(seed_store).get(head.id)
+    assert again is not None and again.read and again.starred
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+    again = Store.open(seed_store).get(head.id)
+    assert again is not None and not again.read and again.starred
+
+
+async def test_o_opens_only_http_links(feed_store: Path) -> None:
+    store = Store.open(feed_store)
+    victim = store.headlines()[1]
+    from reader.article import Item
+
+    store.merge(
+        [Item(title=victim.title, guid=victim.guid, link="javascript:alert(1)")],
+        authoritative=True,
+    )
+    opened: list[str] = []
+    app = ReaderApp(feed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_url = lambda url, new_tab=True: opened.append(url)  # type: ignore[method-assign]
+        await settle(pilot)
+        await pilot.press("o")
+        assert opened == [app.query_one(HeadlineList).rows[0].link]
+        await pilot.press("j", "o")
+        assert len(opened) == 1
+        assert any("only http and https" in n.message for n in app._notifications)
+
+
+async def test_help_lists_every_key_and_closes(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(app.screen.table)
+        shown = console.export_text()
+        for binding in ReaderApp.BINDINGS:
+            assert isinstance(binding, Binding)
+            assert binding.description in shown
+        for needed in ("j / k", "PgUp / PgDn", "Enter", "space", "Tab", "Esc"):
+            assert needed in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_tab_cycles_focus(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        seen = []
+        for _ in range(3):
+            await pilot.press("tab")
+            seen.append(type(app.focused))
+        assert set(seen) == {SearchBar, HeadlineList, ArticleView}
+        await pilot.press("shift+tab")
+        assert type(app.focused) is seen[1]
+
+
+async def test_click_opens_a_headline(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        await pilot.click(HeadlineList, offset=(10, 3))
+        await pilot.pause()
+        assert headlines.cursor == 2
+        assert headlines.rows[2].title in article_text(app)
+
+
+async def test_q_quits(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_damaged_store_is_reported_not_overwritten(seed_store: Path) -> None:
+    index = seed_store / "00000.index.json"
+    index.write_bytes(b'{"index": {"1": {"id": "x"')
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert errors and "00000.index.json" in errors[0].message
+        assert app.query_one(HeadlineList).rows == []
+    assert index.read_bytes() == b'{"index": {"1": {"id": "x"'
