@@ -152,15 +152,19 @@ class HeadlineList(ScrollView, can_focus=True):
         base = self.rich_style
         if selected:
             base += self.get_component_rich_style("headlines--cursor")
+
+        def part(name: str) -> Style:
+            return self.get_component_rich_style(f"headlines--{name}", partial=True)
+
         unread = not head.read
         date = head.published_at.strftime("%Y-%m-%d") if head.published_at else "no date"
         line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append("★" if head.starred else " ", self.get_component_rich_style("headlines--star"))
-        line.append("● " if unread else "  ", self.get_component_rich_style("headlines--unread"))
-        line.append(f"{date:<{DATE_WIDTH}} ", self.get_component_rich_style("headlines--date"))
+        line.append("★" if head.starred else " ", part("star"))
+        line.append("● " if unread else "  ", part("unread"))
+        line.append(f"{date:<{DATE_WIDTH}} ", part("date"))
         feed = Text(head.feed, no_wrap=True, overflow="ellipsis", end="")
         feed.truncate(FEED_WIDTH, pad=True)
-        feed.stylize(self.get_component_rich_style("headlines--feed"))
+        feed.stylize(part("feed"))
         line.append_text(feed)
         line.append(" ")
         line.append(head.title, Style(bold=True) if unread else Style())

@@ -1,0 +1,50 @@
+"""SVG snapshots of the main screens at 80x24 and 160x48 (look at them: tests/__snapshots__).
+
+The store is filled from the fixtures, so dates, authors and links are those of the RSS feed
+and every run draws the same screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from reader.ui.app import ReaderApp
+
+SIZES = [(80, 24), (160, 48)]
+
+
+async def _settled(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _keys(*keys: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _settled(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settled(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_article_open(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The list with the second article open and read; the cursor row highlighted."""
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=_keys("j", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_search_in_progress(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """'kim' typed in the search bar: the list narrowed, 'N of 20' in its border."""
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=_keys("slash", "k", "i", "m"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_screen(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The key reference over the reader."""
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=_keys("question_mark"))
