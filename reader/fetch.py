@@ -29,8 +29,7 @@ from reader.errors import SourceError
 
 USER_AGENT = f"reader-tui/{__version__} (+terminal newsreader)"
 ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-    "text/xml;q=0.9, */*;q=0.8"
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
 _SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
