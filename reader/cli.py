@@ -11,14 +11,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reader import __version__
 from reader.article import Headline
 from reader.errors import ReaderError
-from reader.importer import Report, import_sources
 from reader.store import Store
 from reader.text import clean
+
+if TYPE_CHECKING:
+    from reader.importer import Report
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -105,7 +107,7 @@ def _show(store: Store, article_id: str, as_json: bool) -> int:
 
 
 def _search(store: Store, query: str) -> list[Headline]:
-    from reader.search import SearchIndex, Searcher
+    from reader.search import Searcher, SearchIndex
 
     index = SearchIndex()
     for head, content in store.contents():
@@ -141,6 +143,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return ReaderApp(path).run() or 0
     store = Store.open(path)
     if args.command == "import":
+        from reader.importer import import_sources  # feedparser is slow to import: only here
+
         reports = import_sources(store, args.sources, progress=_print_report)
         return EXIT_ERROR if any(r.error for r in reports) else 0
     if args.command == "list":

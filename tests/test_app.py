@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.binding import Binding
-
 from textual.pilot import Pilot
 
 from reader.store import Store

@@ -11,7 +11,9 @@ from pathlib import Path
 from tests.conftest import FEED, SEED
 
 
-def reader(*args: str, db: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def reader(
+    *args: str, db: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "reader"]
     if db is not None:
         command += ["--db", str(db)]
@@ -84,7 +86,8 @@ def test_search_follows_the_search_bar_rules(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         return [a["title"] for a in json.loads(result.stdout)]
 
-    assert titles("ERDOGAN") == ["No sign of Black Sea grain breakthrough after Erdoğan-Putin talks"]
+    erdogan = "No sign of Black Sea grain breakthrough after Erdoğan-Putin talks"
+    assert titles("ERDOGAN") == [erdogan]
     assert len(titles("putin's")) >= 1
     assert titles('"full support"') == [
         "Kim Jong-un offers Putin ‘full support’ in Russia’s ‘sacred fight’ with west"

@@ -41,10 +41,12 @@ def test_article_open(snap_compare, feed_store: Path, size: tuple[int, int]) -> 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_search_in_progress(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """'kim' typed in the search bar: the list narrowed, 'N of 20' in its border."""
-    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=_keys("slash", "k", "i", "m"))
+    keys = _keys("slash", "k", "i", "m")
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=keys)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_help_screen(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """The key reference over the reader."""
-    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=_keys("question_mark"))
+    keys = _keys("question_mark")
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=keys)

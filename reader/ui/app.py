@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from reader.article import Headline
 from reader.errors import ReaderError
 from reader.links import openable, refusal
-from reader.search import Query, SearchIndex, Searcher
+from reader.search import Query, Searcher, SearchIndex
 from reader.seed import parse_seed
 from reader.store import Store
 from reader.ui.article_view import ArticleView
@@ -79,7 +79,7 @@ class ReaderApp(App[None]):
         Binding("s", "toggle_star", "Star"),
         Binding("o", "open_link", "Browser"),
         Binding("space", "page_article", "Page article", show=False),
-        Binding("escape", "back", "Back to list", show=False),
+        Binding("escape", "to_list", "Back to list", show=False),
     ]
 
     def __init__(self, store_path: Path, *, refresh_seconds: float = 3.0) -> None:
@@ -326,7 +326,7 @@ class ReaderApp(App[None]):
     def action_focus_search(self) -> None:
         self.query_one(SearchBar).focus()
 
-    def action_back(self) -> None:
+    def action_to_list(self) -> None:
         self.headlines.focus()
 
     def action_help(self) -> None:

@@ -32,7 +32,9 @@ class HelpScreen(ModalScreen[None]):
         self.bindings = bindings
 
     def compose(self) -> ComposeResult:
-        self.table = table = Table(title="Keys", expand=True, show_header=False, box=None, padding=(0, 2))
+        self.table = table = Table(
+            title="Keys", expand=True, show_header=False, box=None, padding=(0, 2)
+        )
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for keys, description in WIDGET_KEYS:
