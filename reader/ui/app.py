@@ -139,7 +139,8 @@ class ReaderApp(App[None]):
                 timeout=8,
             )
         self.show_rows()
-        self.build_index()
+        # Index once the first headlines are on screen: it competes with the paint for the GIL.
+        self.set_timer(0.3, self.build_index)
         self.set_interval(self._refresh_seconds, self.check_store)
 
     def on_store_failed(self, message: StoreFailed) -> None:
