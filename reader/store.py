@@ -36,6 +36,7 @@ FORMAT = 1
 HEAD_FIELDS = ("id", "title", "feed", "published", "author", "link", "guid")
 _SEGMENT_NAME = re.compile(r"^(\d{5})\.index\.json$")
 _OPEN_ARTICLE_SEGMENTS = 3  # article files kept parsed in memory for the article pane
+FIRST_SCREEN = 200  # headlines kept in top.json so the app can paint before the store loads
 
 
 def _db(path: Path) -> TinyDB:
@@ -101,6 +102,12 @@ def _head(doc: dict[str, Any], seq: int, where: Path) -> Headline:
         and (published is None or type(published) is int)
     ):
         raise StoreDamaged(f"{where}: damaged store file (an article has a field of wrong type)")
+    return head
+
+
+def _cached_head(doc: dict[str, Any], where: Path) -> Headline:
+    head = _head(doc, doc["seq"], where)
+    head.read, head.starred = bool(doc.get("read")), bool(doc.get("starred"))
     return head
 
 
@@ -188,6 +195,31 @@ class Store:
             if match:
                 numbers.append(int(match.group(1)))
         return sorted(numbers)
+
+    @staticmethod
+    def first_screen(path: Path) -> list[Headline]:
+        """The newest headlines as last saved, read without loading the store; [] if none.
+
+        Derived data for a fast first paint only: the full store replaces it a moment later.
+        """
+        try:
+            table = _db(Path(path).expanduser() / "top.json").table("top")
+            return [_cached_head(doc, _storage(table).path) for doc in table]
+        except Exception:  # a missing or damaged cache only costs the fast first paint
+            return []
+
+    def save_first_screen(self) -> None:
+        """Write top.json: the newest headlines with their flags (see :meth:`first_screen`)."""
+        table = _db(self.path / "top.json").table("top")
+        with self._lock, _storage(table).batch():
+            table.truncate()
+            table.insert_multiple(
+                Document(
+                    {f: getattr(head, f) for f in (*HEAD_FIELDS, "seq", "read", "starred")},
+                    doc_id=row,
+                )
+                for row, head in enumerate(self.headlines()[:FIRST_SCREEN], 1)
+            )
 
     # --- keeping up with the files ---------------------------------------------------------
 
@@ -403,6 +435,7 @@ class Store:
                 _storage(segment.articles).forget()
         if pending:
             self._changed()
+            self.save_first_screen()
         return counts
 
     def _match(self, item: Item) -> str | None:

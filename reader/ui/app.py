@@ -109,6 +109,7 @@ class ReaderApp(App[None]):
 
     def on_mount(self) -> None:
         self.headlines.border_title = "loading…"
+        self.headlines.set_rows(Store.first_screen(self.store_path))
         self.headlines.focus()
         self.open_store()
 
@@ -144,6 +145,7 @@ class ReaderApp(App[None]):
         self.set_interval(self._refresh_seconds, self.check_store)
 
     def on_store_failed(self, message: StoreFailed) -> None:
+        self.headlines.set_rows([])
         self.headlines.border_title = "no store"
         self.notify(
             f"{message.error}. Nothing was changed. Run `reader repair` to salvage the articles, "
@@ -153,6 +155,13 @@ class ReaderApp(App[None]):
             markup=False,
             timeout=30,
         )
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            try:
+                self.store.save_first_screen()
+            except ReaderError:
+                pass  # only a cache for the next start-up
 
     def check_store(self) -> None:
         """Pick up what another process (say `reader import`) wrote since we last looked."""

@@ -69,7 +69,7 @@ class HeadlineList(ScrollView, can_focus=True):
         self.virtual_size = Size(0, len(rows))
         position = 0
         if keep is not None:
-            position = next((i for i, head in enumerate(rows) if head is keep), 0)
+            position = next((i for i, head in enumerate(rows) if head.id == keep.id), 0)
         self.cursor = position
         self.refresh()
 
