@@ -68,10 +68,3 @@ def title_key(title: str) -> str:
 def make_id(kind: str, key: str) -> str:
     """A stable article id: a hash of what identifies the article, never a TinyDB doc_id."""
     return hashlib.blake2b(f"{kind}\0{key}".encode(), digest_size=8).hexdigest()
-
-
-def sort_key(head: Headline) -> tuple[int, int, int]:
-    """Newest first; undated articles after dated ones, in the order they were imported."""
-    if head.published is None:
-        return (1, 0, head.seq)
-    return (0, -head.published, head.seq)

@@ -262,6 +262,7 @@ class Store:
             head = _head(doc, base + slot, storage.path)
             segment.heads[slot] = head
             self._remember(head, segment.number, slot)
+        storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
 
     def _load_state(self, segment: _Segment) -> None:
         for head in segment.heads.values():
