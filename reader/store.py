@@ -70,12 +70,12 @@ class _Segment:
         self.articles = _db(stem.with_suffix(".articles.json")).table("articles")
         self.state = _db(stem.with_suffix(".state.json")).table("state")
         self.heads: dict[int, Headline] = {}
+        self.last = 0  # the highest slot in use
         self.index_stamp: object = None
         self.state_stamp: object = None
 
     def free_slot(self) -> int | None:
-        slot = max(self.heads, default=0) + 1
-        return slot if slot <= SEGMENT_SIZE else None
+        return self.last + 1 if self.last < SEGMENT_SIZE else None
 
 
 def _file_stamp(table: Table) -> object:
@@ -262,6 +262,7 @@ class Store:
             head = _head(doc, base + slot, storage.path)
             segment.heads[slot] = head
             self._remember(head, segment.number, slot)
+        segment.last = max(segment.heads, default=0)
         storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
 
     def _load_state(self, segment: _Segment) -> None:
@@ -463,6 +464,7 @@ class Store:
         if old is not None:
             head.read, head.starred = old.read, old.starred
         segment.heads[slot] = head
+        segment.last = max(segment.last, slot)
         self._remember(head, number, slot)
 
     def _article(self, number: int, slot: int) -> dict[str, Any]:
