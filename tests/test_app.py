@@ -265,3 +265,35 @@ async def test_damaged_store_is_reported_not_overwritten(seed_store: Path) -> No
         assert errors and "00000.index.json" in errors[0].message
         assert app.query_one(HeadlineList).rows == []
     assert index.read_bytes() == b'{"index": {"1": {"id": "x"'
+
+
+async def test_articles_imported_by_another_process_appear(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        other = Store.open(seed_store)  # a second handle: what `reader import` would do
+        from reader.article import Item
+
+        other.merge([Item(title="Late news from elsewhere", guid="late-1")], authoritative=True)
+        app.check_store()
+        await settle(pilot)
+        headlines = app.query_one(HeadlineList)
+        assert headlines.border_title == "21 of 21"
+        assert "Late news from elsewhere" in [r.title for r in headlines.rows]
+        await pilot.press("slash", *"elsewhere")
+        await settle(pilot)
+        assert [r.title for r in headlines.rows] == ["Late news from elsewhere"]
+
+
+async def test_first_paint_comes_from_the_first_screen_cache(feed_store: Path) -> None:
+    newest = Store.open(feed_store).headlines()[0]
+    early = Store.first_screen(feed_store)
+    assert [h.id for h in early][:1] == [newest.id]
+    app = ReaderApp(feed_store)
+    app.open_store = lambda: None  # type: ignore[assignment,method-assign]  # never loads
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.store is None
+        rows = app.query_one(HeadlineList).rows
+        assert len(rows) == 20 and rows[0].id == newest.id
+        assert app.query_one(HeadlineList).border_title == "loading…"
