@@ -16,20 +16,29 @@ indexed article without its text.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from operator import attrgetter
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import orjson
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from reader.article import Content, Headline, Item, make_id, title_key
 from reader.errors import StoreDamaged, StoreError
-from reader.storage import AtomicJSONStorage, WriteLock
+from reader.storage import (
+    AtomicJSONStorage,
+    WriteLock,
+    load_tables,
+    remove_temporaries,
+    transaction,
+    write_atomically,
+)
 
 SEGMENT_SIZE = 5000
 FORMAT = 1
@@ -44,8 +53,7 @@ def _db(path: Path) -> TinyDB:
 
 
 def _storage(table: Table) -> AtomicJSONStorage:
-    storage: AtomicJSONStorage = table.storage
-    return storage
+    return cast(AtomicJSONStorage, table.storage)
 
 
 @dataclass
@@ -111,6 +119,52 @@ def _cached_head(doc: dict[str, Any], where: Path) -> Headline:
     return head
 
 
+def _content(doc: object, where: Path) -> Content:
+    """The text of an articles record; a record of another shape is damage."""
+    if not isinstance(doc, dict):
+        return Content()
+    standfirst, body = doc.get("standfirst", ""), doc.get("body", [])
+    if type(standfirst) is not str or type(body) is not list or not all(
+        type(paragraph) is str for paragraph in body
+    ):
+        raise StoreDamaged(f"{where}: damaged store file (an article has a field of wrong type)")
+    return Content(standfirst=standfirst, body=list(body))
+
+
+_ARTICLES_START, _ARTICLES_END = b'{"articles":{', b"}}"
+
+
+def _check_articles_file(path: Path) -> None:
+    """Cheaply tell a whole articles file from a truncated one, without parsing it.
+
+    What this program writes starts and ends with fixed bytes; a file that does not is parsed
+    in full to decide. Damage inside a file that looks whole is found when it is read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(_ARTICLES_START))
+            handle.seek(max(handle.seek(0, 2) - len(_ARTICLES_END), 0))
+            end = handle.read()
+    except FileNotFoundError:
+        raise StoreDamaged(f"{path}: missing, but its index lists articles") from None
+    except OSError as error:
+        raise StoreError(f"{path}: cannot read ({error.strerror})") from None
+    if (start != _ARTICLES_START or end != _ARTICLES_END) and "articles" not in load_tables(
+        path, path.read_bytes()
+    ):
+        raise StoreDamaged(f"{path}: damaged store file (no articles table)")
+
+
+def _table(storage: AtomicJSONStorage, name: str) -> dict[str, Any]:
+    """The raw records of a file's one table; a file without it is damage ({} if no file)."""
+    tables = storage.read()
+    if tables is None:
+        return {}
+    if name not in tables:
+        raise StoreDamaged(f"{storage.path}: damaged store file (no {name} table)")
+    return tables[name]
+
+
 def _record(item: Item) -> dict[str, Any]:
     return {
         "title": item.title, "feed": item.feed, "published": item.published,
@@ -162,24 +216,25 @@ class Store:
             if not create:
                 raise StoreError(f"{path}: no store here")
             try:
-                path.mkdir(parents=True)
+                path.mkdir(parents=True, exist_ok=True)  # another process may be first
             except OSError as error:
                 raise StoreError(f"{path}: cannot create the store ({error.strerror})") from None
         store = cls(path)
         store._check_meta()
         store.refresh()
+        store._remove_temporaries()
         return store
 
     def _check_meta(self) -> None:
-        meta = _db(self.path / "meta.json").table("meta")
-        doc = meta.get(doc_id=1)
         where = self.path / "meta.json"
-        if doc is None:
-            if any(self._segment_numbers()):
+        meta = _db(where).table("meta")
+        if not where.exists():
+            if self._segment_numbers():
                 raise StoreDamaged(f"{where}: missing, but the store holds articles")
             with self._lock:
-                meta.insert(Document({"format": FORMAT, "app": "reader-tui"}, doc_id=1))
-            return
+                if not where.exists():  # another process may have created the store meanwhile
+                    meta.insert(Document({"format": FORMAT, "app": "reader-tui"}, doc_id=1))
+        doc = meta.get(doc_id=1)
         version = doc.get("format") if isinstance(doc, dict) else None
         if not isinstance(version, int):
             raise StoreDamaged(f"{where}: damaged store file (no format version)")
@@ -189,12 +244,17 @@ class Store:
             raise StoreDamaged(f"{where}: an older store format ({version}); run `reader repair`")
 
     def _segment_numbers(self) -> list[int]:
-        numbers = []
-        for entry in self.path.iterdir():
-            match = _SEGMENT_NAME.match(entry.name)
-            if match:
-                numbers.append(int(match.group(1)))
-        return sorted(numbers)
+        try:
+            names = [entry.name for entry in self.path.iterdir()]
+        except OSError as error:
+            raise StoreError(f"{self.path}: cannot read the store ({error.strerror})") from None
+        return sorted(int(m.group(1)) for m in map(_SEGMENT_NAME.match, names) if m)
+
+    def _remove_temporaries(self) -> None:
+        """Delete the temporary files of writes that were killed, if no write is under way."""
+        with self._lock.if_free() as free:
+            if free:
+                remove_temporaries(self.path)
 
     @staticmethod
     def first_screen(path: Path) -> list[Headline]:
@@ -210,16 +270,13 @@ class Store:
 
     def save_first_screen(self) -> None:
         """Write top.json: the newest headlines with their flags (see :meth:`first_screen`)."""
-        table = _db(self.path / "top.json").table("top")
-        with self._lock, _storage(table).batch():
-            table.truncate()
-            table.insert_multiple(
-                Document(
-                    {f: getattr(head, f) for f in (*HEAD_FIELDS, "seq", "read", "starred")},
-                    doc_id=row,
-                )
-                for row, head in enumerate(self.headlines()[:FIRST_SCREEN], 1)
-            )
+        fields = (*HEAD_FIELDS, "seq", "read", "starred")
+        top = {
+            str(row): {f: getattr(head, f) for f in fields}
+            for row, head in enumerate(self.headlines()[:FIRST_SCREEN], 1)
+        }
+        with self._lock:  # written whole, never read first: a damaged cache is replaced
+            write_atomically(self.path / "top.json", orjson.dumps({"top": top}))
 
     # --- keeping up with the files ---------------------------------------------------------
 
@@ -256,7 +313,7 @@ class Store:
         storage = _storage(segment.index)
         base = segment.number * SEGMENT_SIZE
         # The raw table, not Table iteration: no Document copy of 100,000 records at start-up.
-        raw = (storage.read() or {}).get("index", {})
+        raw = _table(storage, "index")
         for key, doc in raw.items():
             slot = int(key)
             head = _head(doc, base + slot, storage.path)
@@ -264,15 +321,21 @@ class Store:
             self._remember(head, segment.number, slot)
         segment.last = max(segment.heads, default=0)
         storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
+        if segment.heads:
+            _check_articles_file(_storage(segment.articles).path)
 
     def _load_state(self, segment: _Segment) -> None:
         for head in segment.heads.values():
             head.read = head.starred = False
+        where = _storage(segment.state).path
+        _table(_storage(segment.state), "state")
         for doc in segment.state:
-            head = segment.heads.get(doc.doc_id)
-            if head is not None:
-                head.read = bool(doc.get("read"))
-                head.starred = bool(doc.get("starred"))
+            read, starred = doc.get("read", False), doc.get("starred", False)
+            if type(read) is not bool or type(starred) is not bool:
+                raise StoreDamaged(f"{where}: damaged store file (a flag is not true or false)")
+            flagged = segment.heads.get(doc.doc_id)
+            if flagged is not None:
+                flagged.read, flagged.starred = read, starred
 
     def _remember(self, head: Headline, number: int, slot: int) -> None:
         self._heads[head.id] = head
@@ -336,9 +399,7 @@ class Store:
         segment = self._segments[number]
         doc = segment.articles.get(doc_id=slot)
         self._keep_open(number)
-        if not isinstance(doc, dict):
-            return Content()
-        return Content(standfirst=doc.get("standfirst", ""), body=list(doc.get("body", [])))
+        return _content(doc, _storage(segment.articles).path)
 
     def _keep_open(self, number: int) -> None:
         """Keep a few parsed article files for the pane; let the others go."""
@@ -356,8 +417,7 @@ class Store:
             kept = number in self._open_articles
             docs = {doc.doc_id: doc for doc in segment.articles}
             for slot, head in list(segment.heads.items()):
-                doc = docs.get(slot, {})
-                yield head, Content(doc.get("standfirst", ""), list(doc.get("body", [])))
+                yield head, _content(docs.get(slot), storage.path)
             if not kept:
                 storage.forget()
 
@@ -390,14 +450,16 @@ class Store:
         """Add new articles and enrich known ones; ``authoritative`` items (feeds) win conflicts.
 
         Runs under the write lock after re-reading what other processes wrote, so concurrent
-        imports merge. On a failed write the store on disk is as the last good write left it.
+        imports merge. A write that fails (a full disk) changes no file, and the store in memory
+        is read again from disk.
         """
+        items = list(items)
         with self._lock:
             self.refresh()
             try:
-                counts = self._merge_locked(list(items), authoritative)
-            except StoreError:
-                self._reload()
+                counts = self._merge_locked(items, authoritative)
+            except BaseException:
+                self._reload()  # memory may be ahead of the disk: read the disk again
                 raise
             return counts
 
@@ -421,23 +483,26 @@ class Store:
                 counts.added += 1
                 continue
             number, slot = self._where[article_id]
-            current = pending.get(number, {}).get(slot) or self._article(number, slot)
+            head = self._segments[number].heads[slot]
+            current = pending.get(number, {}).get(slot) or self._article(number, slot, head)
             merged = _merge(current, item, authoritative)
-            if merged == current:
+            # A crash between the two renames of an update can leave the index behind the text:
+            # compare both, so that importing again brings the headline up to date.
+            if merged == current and all(getattr(head, f) == merged.get(f) for f in HEAD_FIELDS):
                 counts.unchanged += 1
                 continue
             pending.setdefault(number, {})[slot] = merged
             self._forget(self._segments[number].heads[slot])
             self._install(merged, number, slot)
             counts.updated += 1
-        for number in sorted(pending):
-            self._write_segment(self._segments[number], pending[number])
+        self._write_segments(pending)
         for number, segment in self._segments.items():
             if number not in self._open_articles:
                 _storage(segment.articles).forget()
         if pending:
             self._changed()
-            self.save_first_screen()
+            with contextlib.suppress(StoreError):  # only a cache for the next start-up
+                self.save_first_screen()
         return counts
 
     def _match(self, item: Item) -> str | None:
@@ -467,23 +532,36 @@ class Store:
         segment.last = max(segment.last, slot)
         self._remember(head, number, slot)
 
-    def _article(self, number: int, slot: int) -> dict[str, Any]:
+    def _article(self, number: int, slot: int, head: Headline) -> dict[str, Any]:
         doc = self._segments[number].articles.get(doc_id=slot)
-        return dict(doc) if isinstance(doc, dict) else {}
+        if isinstance(doc, dict) and "id" in doc:
+            return dict(doc)
+        # Text lost (a repaired store): start again from the headline.
+        return {f: getattr(head, f) for f in HEAD_FIELDS} | {"standfirst": "", "body": []}
 
-    def _write_segment(self, segment: _Segment, records: dict[int, dict[str, Any]]) -> None:
-        """Text first, then the index: the index entry is what makes an article exist."""
-        for table, fields in ((segment.articles, None), (segment.index, HEAD_FIELDS)):
-            storage = _storage(table)
-            with storage.batch():
-                table.remove(doc_ids=list(records))
-                table.insert_multiple(
-                    Document(
-                        record if fields is None else {f: record[f] for f in fields}, doc_id=slot
+    def _write_segments(self, pending: dict[int, dict[int, dict[str, Any]]]) -> None:
+        """Write every changed segment, all or nothing if a write fails (say, a full disk).
+
+        Within a segment, text first and then the index: the index entry is what makes an
+        article exist, so a crash between renames leaves unindexed text, never the reverse.
+        """
+        segments = [self._segments[number] for number in sorted(pending)]
+        storages = [_storage(table) for s in segments for table in (s.articles, s.index)]
+        with transaction(storages):
+            for segment in segments:
+                records = pending[segment.number]
+                for table, fields in ((segment.articles, None), (segment.index, HEAD_FIELDS)):
+                    table.remove(doc_ids=list(records))
+                    table.insert_multiple(
+                        Document(
+                            record if fields is None else {f: record[f] for f in fields},
+                            doc_id=slot,
+                        )
+                        for slot, record in records.items()
                     )
-                    for slot, record in records.items()
-                )
-        segment.index_stamp = _file_stamp(segment.index)
+        for segment in segments:
+            segment.index_stamp = _file_stamp(segment.index)
+            _storage(segment.index).forget()  # the Headlines are the in-memory copy
 
     def _reload(self) -> None:
         """Forget everything in memory and read the store again from disk."""

@@ -1,0 +1,344 @@
+"""The store's promises, one at a time: what persists, what a change rewrites, how merges count."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from reader import store as store_module
+from reader.article import Item
+from reader.errors import StoreError
+from reader.storage import load_tables
+from reader.store import Counts, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def feed_item(i: int, version: str = "first", **change: object) -> Item:
+    item = Item(
+        title=f"Story {i}", standfirst=f"Standfirst {i} ({version})", body=[f"Body {i} {version}"],
+        link=f"https://example.org/{i}", guid=f"urn:story:{i}", author=f"Author {i}",
+        feed="Example feed", published=1_700_000_000 + i,
+    )
+    for name, value in change.items():
+        setattr(item, name, value)
+    return item
+
+
+def seed_item(i: int) -> Item:
+    return Item(title=f"Story {i}", standfirst=f"Seed standfirst {i}", body=[f"Seed body {i}"],
+                feed="seed")
+
+
+def stamp(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+def files(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.name != "store.lock"}
+
+
+@pytest.fixture
+def small_segments(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """Segments of 10 articles, so that a test can fill several."""
+    monkeypatch.setattr(store_module, "SEGMENT_SIZE", 10)
+    yield 10
+
+
+# --- what persists ------------------------------------------------------------------------------
+
+
+def test_flags_persist_across_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    ids = [head.id for head in store.headlines()]
+    store.set_read(ids[0])
+    store.set_starred(ids[1])
+    store.set_read(ids[2])
+    store.set_read(ids[2], False)
+    store.set_starred(ids[3])
+    store.set_read(ids[3])
+
+    again = Store.open(db)
+    flags = {head.id: (head.read, head.starred) for head in again.headlines()}
+    assert flags == {
+        ids[0]: (True, False), ids[1]: (False, True), ids[2]: (False, False),
+        ids[3]: (True, True), ids[4]: (False, False),
+    }
+    newest = again.headlines()[0]
+    assert newest.title == "Story 4"  # newest first
+    assert again.content(newest.id).standfirst == "Standfirst 4 (first)"
+
+
+def test_merged_articles_persist_across_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True)
+    again = Store.open(db)
+    assert sorted(head.title for head in again.headlines()) == ["Story 0", "Story 1", "Story 2"]
+    head = next(h for h in again.headlines() if h.title == "Story 1")
+    assert (head.link, head.guid, head.author, head.published) == (
+        "https://example.org/1", "urn:story:1", "Author 1", 1_700_000_001,
+    )
+    assert again.content(head.id).body == ["Body 1 first"]
+
+
+# --- what a change rewrites ---------------------------------------------------------------------
+
+
+def test_marking_read_rewrites_only_the_state_file(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    article_id = store.headlines()[0].id
+    before = {name: stamp(db / name) for name in files(db)}
+    time.sleep(0.01)
+
+    store.set_read(article_id)
+    store.set_starred(article_id)
+
+    after = {name: stamp(db / name) for name in files(db)}
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"00000.state.json"}
+    state = load_tables(db / "00000.state.json", (db / "00000.state.json").read_bytes())
+    assert list(state["state"].values()) == [{"read": True, "starred": True}]
+
+
+def test_import_does_not_rewrite_full_segments(tmp_path: Path, small_segments: int) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(25)], authoritative=True)
+    assert sorted(p.name for p in db.glob("*.index.json")) == [
+        "00000.index.json", "00001.index.json", "00002.index.json",
+    ]
+    full = [db / f"0000{n}.{kind}.json" for n in (0, 1) for kind in ("articles", "index")]
+    before = {path: stamp(path) for path in full}
+    last = stamp(db / "00002.articles.json")
+    time.sleep(0.01)
+
+    counts = store.merge([feed_item(i) for i in range(20, 40)], authoritative=True)
+
+    assert counts == Counts(added=15, updated=0, unchanged=5)
+    assert {path: stamp(path) for path in full} == before
+    assert stamp(db / "00002.articles.json") != last  # the part-full segment takes new articles
+    assert (db / "00003.index.json").exists()
+    assert len(Store.open(db)) == 40
+
+
+def test_reimport_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    before = files(db)
+    stamps = {name: stamp(db / name) for name in before}
+    counts = Store.open(db).merge([feed_item(i) for i in range(5)], authoritative=True)
+    assert counts == Counts(unchanged=5)
+    assert {name: stamp(db / name) for name in files(db)} == stamps
+
+
+# --- atomic writes ------------------------------------------------------------------------------
+
+_WRITER = """
+import sys
+from reader.store import Store
+store = Store.open(sys.argv[1])
+ids = [h.id for h in store.headlines()]
+for n in range(int(sys.argv[2])):
+    store.set_read(ids[n % len(ids)], n % 3 == 0)
+"""
+
+
+def test_no_partial_file_is_ever_visible(tmp_path: Path) -> None:
+    """A reader polling a file while another process rewrites it sees only whole versions."""
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(200)], authoritative=True)
+    store.set_read(store.headlines()[0].id)
+    state = db / "00000.state.json"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(db), "400"], cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    reads = versions = 0
+    seen = b""
+    try:
+        while writer.poll() is None:
+            data = state.read_bytes()
+            load_tables(state, data)  # raises StoreDamaged on a partial file
+            reads += 1
+            versions += data != seen
+            seen = data
+    finally:
+        writer.wait(timeout=60)
+    assert writer.returncode == 0
+    assert versions > 10, (reads, versions)  # we did read while the file was being replaced
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    first, second = (head.id for head in store.headlines()[:2])
+    store.set_read(first)
+    before = files(db)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StoreError) as raised:
+        store.set_read(second)
+    monkeypatch.undo()
+
+    message = str(raised.value)
+    assert "\n" not in message and "00000.state.json" in message and "disk full" in message
+    assert files(db) == before  # no temporary file either: `files` lists hidden ones too
+    head = store.get(second)
+    assert head is not None and not head.read  # memory agrees with the disk
+    assert [h.read for h in Store.open(db).headlines() if h.id in (first, second)].count(True) == 1
+
+
+def test_leftover_temporaries_are_ignored_and_removed_on_open(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True)
+    leftovers = [db / ".00000.index.json.4242.tmp", db / ".00000.articles.json.4242.tmp"]
+    leftovers[0].write_bytes(b'{"index":{"1":{"id":"half-writ')
+    leftovers[1].write_bytes(b"")
+    store = Store.open(db)
+    assert len(store) == 3
+    assert not any(path.exists() for path in leftovers)
+
+
+def test_temporaries_are_left_alone_while_another_process_writes(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True)
+    in_flight = db / ".00000.index.json.4242.tmp"
+    in_flight.write_bytes(b'{"index":{')
+    fd = os.open(db / "store.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer in another process would hold it
+        assert len(Store.open(db)) == 3
+        assert in_flight.exists()
+    finally:
+        os.close(fd)
+
+
+def test_each_version_of_a_file_is_newer_than_the_last(tmp_path: Path) -> None:
+    """Other processes tell versions apart by (inode, mtime, size): mtime must never repeat.
+
+    Inode numbers are reused at once by the next rename, and a coarse or stepped-back clock
+    repeats mtimes; the store moves each new version's mtime past the old one's.
+    """
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(3)], authoritative=True)
+    article_id = store.headlines()[0].id
+    store.set_read(article_id)
+    state = db / "00000.state.json"
+    future = time.time_ns() + 3600 * 10**9
+    os.utime(state, ns=(future, future))  # as if the clock had since been set back an hour
+    other = Store.open(db)
+
+    store.set_read(article_id, False)
+
+    assert state.stat().st_mtime_ns > future
+    assert other.refresh()
+    head = other.get(article_id)
+    assert head is not None and not head.read
+
+
+# --- merge semantics ----------------------------------------------------------------------------
+
+
+def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    assert store.merge([seed_item(i) for i in range(4)], authoritative=False) == Counts(added=4)
+    ids = {head.title: head.id for head in store.headlines()}
+
+    assert store.merge([feed_item(i) for i in range(4)], authoritative=True) == Counts(updated=4)
+
+    assert len(store) == 4
+    assert {head.title: head.id for head in store.headlines()} == ids  # same articles, enriched
+    head = store.get(ids["Story 2"])
+    assert head is not None
+    assert (head.link, head.guid, head.author, head.published, head.feed) == (
+        "https://example.org/2", "urn:story:2", "Author 2", 1_700_000_002, "Example feed",
+    )
+    assert store.content(head.id).standfirst == "Standfirst 2 (first)"  # the feed wins
+
+    assert store.merge([feed_item(i) for i in range(4)], authoritative=True) == Counts(unchanged=4)
+    assert store.merge([seed_item(i) for i in range(4)], authoritative=False) == Counts(
+        unchanged=4
+    )
+    assert store.content(head.id).standfirst == "Standfirst 2 (first)"  # seed never overwrites
+
+
+def test_feed_then_seed_fills_only_what_is_missing(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    store.merge([feed_item(0, body=[]), feed_item(1)], authoritative=True)
+    counts = store.merge([seed_item(0), seed_item(1)], authoritative=False)
+    assert counts == Counts(updated=1, unchanged=1)
+    by_title = {head.title: head for head in store.headlines()}
+    assert store.content(by_title["Story 0"].id).body == ["Seed body 0"]  # was missing
+    assert store.content(by_title["Story 0"].id).standfirst == "Standfirst 0 (first)"
+    assert store.content(by_title["Story 1"].id).body == ["Body 1 first"]
+
+
+def test_counts_added_updated_unchanged(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    assert store.merge([feed_item(i) for i in range(5)], authoritative=True) == Counts(added=5)
+    batch = [feed_item(i) for i in range(3)] + [feed_item(3, "second")]
+    batch += [feed_item(i) for i in range(10, 12)]
+    assert store.merge(batch, authoritative=True) == Counts(added=2, updated=1, unchanged=3)
+    assert len(store) == 7
+    updated = next(h for h in store.headlines() if h.title == "Story 3")
+    assert store.content(updated.id).standfirst == "Standfirst 3 (second)"
+
+
+def test_a_feed_item_is_matched_by_its_guid_even_if_retitled(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    store.merge([feed_item(1)], authoritative=True)
+    counts = store.merge([feed_item(1, title="Story 1, corrected")], authoritative=True)
+    assert counts == Counts(updated=1)
+    assert [head.title for head in store.headlines()] == ["Story 1, corrected"]
+
+
+def test_a_merge_keeps_flags(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(1)], authoritative=True)
+    article_id = store.headlines()[0].id
+    store.set_starred(article_id)
+    Store.open(db).merge([feed_item(1, "second")], authoritative=True)
+    head = Store.open(db).get(article_id)
+    assert head is not None and head.starred
+
+
+def test_reimport_brings_an_index_left_behind_by_a_crash_up_to_date(tmp_path: Path) -> None:
+    """A kill between the articles rename and the index rename leaves the headline old."""
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(1)], authoritative=True)
+    articles = db / "00000.articles.json"
+    tables = orjson.loads(articles.read_bytes())
+    tables["articles"]["1"]["author"] = "Author, corrected"  # the text went in, the index did not
+    articles.write_bytes(orjson.dumps(tables))
+
+    again = Store.open(db)
+    assert again.headlines()[0].author == "Author 1"
+    counts = again.merge([feed_item(1, author="Author, corrected")], authoritative=True)
+
+    assert counts == Counts(updated=1)
+    assert Store.open(db).headlines()[0].author == "Author, corrected"
