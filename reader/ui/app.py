@@ -334,7 +334,9 @@ class ReaderApp(App[None]):
         self.article.scroll_page_down()
 
     def action_focus_search(self) -> None:
-        self.query_one(SearchBar).focus()
+        # set_focus moves focus now; focus() would wait, and keys typed right after `/`
+        # would reach the list as commands.
+        self.screen.set_focus(self.query_one(SearchBar))
 
     def action_to_list(self) -> None:
         self.headlines.focus()

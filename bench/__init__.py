@@ -1,0 +1,1 @@
+"""Benchmarks: this project and newsboat side by side (``python -m bench``)."""
