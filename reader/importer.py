@@ -18,8 +18,27 @@ from reader.errors import ReaderError, SourceError
 from reader.feed import parse_feed
 from reader.seed import parse_seed
 from reader.store import Counts, Store
+from reader.text import clean
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# Byte order marks of the wide encodings XML may come in (UTF-32 first: its LE mark starts
+# with UTF-16's), and the first bytes of unmarked big-endian UTF-16/32 XML.
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+)
+_WIDE_STARTS = (b"\x00<", b"\x00\x00\x00<")
+
+
+def _wide_xml(data: bytes) -> bool:
+    """True for XML in UTF-16 or UTF-32: feedparser reads those, the seed parser does not."""
+    if data.startswith(_WIDE_STARTS):
+        return True
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            head = data[len(bom) : len(bom) + 64].decode(codec, errors="ignore")
+            return head.lstrip().startswith("<")
+    return False
 
 
 @dataclass
@@ -61,9 +80,12 @@ def load(source: str) -> tuple[list[Item], bool]:
 
 
 def parse(data: bytes, name: str, headers: dict[str, str] | None = None) -> tuple[list[Item], bool]:
-    """Tell feed from seed text by the first character and parse accordingly."""
+    """Tell feed from seed text by the first character and parse accordingly.
+
+    Seed text is UTF-8; XML may also be UTF-16 or UTF-32 (with a BOM, or a ``<`` next to NULs).
+    """
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if start == b"<":
+    if start == b"<" or _wide_xml(data):
         return parse_feed(data, name, headers), True
     if not start and not headers:
         raise SourceError(f"{name}: empty file, no articles")
@@ -75,9 +97,9 @@ def _load_safely(source: str) -> tuple[list[Item], bool] | str:
     try:
         return load(source)
     except ReaderError as error:
-        return str(error)
+        return clean(str(error))
     except Exception as error:  # a parser bug must still name the source, not kill the import
-        return f"{source}: cannot import ({type(error).__name__}: {error})".replace("\n", " ")
+        return clean(f"{source}: cannot import ({type(error).__name__}: {error})")[:500]
 
 
 def import_sources(

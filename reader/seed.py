@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reader.article import Item
 from reader.errors import SourceError
-from reader.text import clean
+from reader.text import clean, clip, clip_paragraphs
 
 _CONTINUE = re.compile(r"^\s*continue reading(?:\.\.\.|\u2026)?\s*$", re.IGNORECASE)
 
@@ -71,7 +71,8 @@ def _article(blocks: list[list[str]], feed: str) -> Item | None:
     if not paragraphs:
         return None
     title, *rest = paragraphs
-    return Item(title=title, standfirst=rest[0] if rest else "", body=rest[1:], feed=feed)
+    rest = clip_paragraphs(rest)
+    return Item(title=clip(title), standfirst=rest[0] if rest else "", body=rest[1:], feed=feed)
 
 
 def read_seed(path: Path, feed: str = "") -> list[Item]:

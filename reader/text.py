@@ -11,23 +11,36 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
-# ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/PM/APC/SOS (ESC ] ... BEL or ST),
-# and two-byte escapes (ESC x). Their 8-bit C1 forms (0x9b CSI, 0x9d OSC, ...) are covered too.
+# ESC-introduced sequences, removed whole: CSI (ESC [ ... final), the string sequences
+# OSC/DCS/SOS/PM/APC (ESC ] ... up to BEL or ST, or to the end of the text if unterminated:
+# a terminal would swallow it all), and two-byte escapes (ESC x), down to a lone ESC.
+# The 8-bit C1 forms (0x9b CSI, 0x9d OSC, ...) are removed whole only when they are complete:
+# a lone C1 character is far more often mis-decoded windows-1252 text than an attack, and once
+# the C1 character itself is gone (see _INVISIBLE) what followed it is inert text.
 _ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # strings
+    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x80-\x9f\n]{0,4096}(?:\x07|\x1b\\|\x9c)"  # 8-bit strings
     r"|\x1b[ -/]*[0-~]?"  # two-byte escapes, and a lone ESC
 )
 
 # Characters that must never reach the terminal or that break column alignment:
-# C0 and C1 controls (but tab, newline and CR become spaces below), DEL, surrogates,
-# bidi embeddings/overrides/isolates and marks, zero-width and invisible formatting,
-# variation selectors, interlinear annotation, and tag characters.
+# C0 and C1 controls (tab, newline and CR become spaces below), DEL, every format character
+# (Unicode category Cf: soft hyphen, bidi embeddings/overrides/isolates and marks, zero-width
+# space/joiners, word joiner, invisible operators, BOM, interlinear annotation, tag characters,
+# and the rarer Arabic, Syriac, Brahmi, Egyptian, shorthand and musical format controls),
+# surrogates, noncharacters U+FFFE/U+FFFF, and the invisible fillers that terminals and Rich
+# disagree about the width of (Hangul fillers, combining grapheme joiner, Khmer inherent
+# vowels, Mongolian and standard variation selectors).
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-    "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\ufe00-\ufe0f\ufeff\ufff9-\ufffb\ud800-\udfff"
-    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\ufffe\uffff\ud800-\udfff"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 _SPACES = re.compile(r"\s+")
 
@@ -41,6 +54,35 @@ def clean(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
+
+
+MAX_TITLE = 1000  # characters: a headline is one row; a longer "title" is a body in disguise
+MAX_TEXT = 200_000  # characters of standfirst and body kept per article; news is under 100,000
+
+
+def clip(text: str, limit: int = MAX_TITLE) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut; idempotent."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def clip_paragraphs(paragraphs: list[str], limit: int = MAX_TEXT) -> list[str]:
+    """The paragraphs up to ``limit`` characters in all; the one that crosses it is cut.
+
+    A 10 MB "article" is an attack or a broken feed, and every copy of it costs: in the store
+    file rewritten on each change, in the search index, in every redraw of the article pane.
+    """
+    kept: list[str] = []
+    left = limit
+    for paragraph in paragraphs:
+        if left <= 0:
+            break
+        if len(paragraph) > left:
+            paragraph = clip(paragraph, left)
+        kept.append(paragraph)
+        left -= len(paragraph)
+    return kept
 
 
 # --- search folding ---------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""reader.text: the hygiene every stored string goes through, and HTML reduced to paragraphs."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import pytest
+
+from reader.text import (
+    MAX_TEXT,
+    MAX_TITLE,
+    clean,
+    clip,
+    clip_paragraphs,
+    fold,
+    html_to_paragraphs,
+)
+
+# Everything a terminal could act on or that has no width of its own. clean() must remove all.
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+ZERO_WIDTH = "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+FILLERS = "\u115f\u1160\u3164\uffa0\u17b4\u17b5"
+SELECTORS = "\ufe00\ufe0f\U000e0100\U000e01ef\u180b\u180c\u180d\u180f"
+
+
+def forbidden(char: str) -> bool:
+    """Characters that must never be in clean() output (tab/newline/CR become spaces)."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") or char in (
+        BIDI + ZERO_WIDTH + FILLERS + SELECTORS + "\ufffe\uffff"
+    )
+
+
+def test_every_control_format_and_surrogate_code_point_is_removed() -> None:
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1))
+    left = [f"U+{ord(c):04X}" for c in clean(everything) if forbidden(c)]
+    assert left == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Clear \x1b[2J screen", "Clear screen"),
+        ("\x1b[1;31mred\x1b[0m text", "red text"),
+        ("title \x1b]0;PWNED\x07 after", "title after"),  # OSC ended by BEL
+        ("title \x1b]0;PWNED\x1b\\ after", "title after"),  # OSC ended by ST
+        ("copy \x1b]52;c;cm0gLXJmIH4=\x07 me", "copy me"),  # clipboard write
+        ("link \x1b]8;;http://evil\x1b\\text\x1b]8;;\x1b\\ end", "link text end"),  # hyperlink
+        ("dcs \x1bPq#0;2;0;0;0\x1b\\ sixel", "dcs sixel"),
+        ("reset \x1bc terminal", "reset terminal"),
+        ("keypad \x1b= mode", "keypad mode"),
+        ("unterminated \x1b]0;swallows the rest", "unterminated"),
+        ("8-bit \x9b2J CSI", "8-bit CSI"),
+        ("8-bit \x9d0;PWNED\x07 OSC", "8-bit OSC"),
+        ("8-bit \x9d0;PWNED\x9c OSC with ST", "8-bit OSC with ST"),
+        ("NUL\x00 BEL\x07 BS\x08 DEL\x7f NEL\x85 end", "NUL BEL BS DEL NEL end"),
+        ("line\r\nbreaks\tand\x0btabs\x0c", "line breaks andtabs"),
+        ("   padded   \n\n  text  ", "padded text"),
+        ("Invoice \u202egnp.exe\u202c", "Invoice gnp.exe"),
+        ("zero\u200bwidth\u200c\u200djoin\ufeff\u2060", "zerowidthjoin"),
+        ("family 👨\u200d👩\u200d👧 flag 🏳\ufe0f\u200d🌈 heart ❤\ufe0f",
+         "family 👨👩👧 flag 🏳🌈 heart ❤"),
+        ("hangul\u3164filler\u115f", "hangulfiller"),
+        ("tag\U000e0041\U000e007f chars", "tag chars"),
+    ],
+)
+def test_clean_removes_escapes_and_invisibles(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+def test_lone_c1_character_does_not_eat_the_text_after_it() -> None:
+    # windows-1252 text decoded as latin-1 has C1 characters where curly quotes were: the
+    # character goes, the words stay (an 8-bit "OSC" without a terminator is not one).
+    assert clean("It\x92s a \x93quote\x94 \x9dand more words") == "Its a quote and more words"
+    assert clean("Stra\x9ee \x9fnumber one") == "Strae number one"
+
+
+def test_clean_keeps_real_text() -> None:
+    text = "‘Nothing left’ – Erdoğan, 漢字 カタカナ 한국어 עברית العربية 🙂 [bold]x[/]"
+    assert clean(text) == text
+
+
+def test_clean_composes_to_nfc() -> None:
+    assert clean("Erdog\u0306an cafe\u0301") == "Erdoğan café"
+
+
+def test_clean_is_idempotent_on_nasty_mixtures() -> None:
+    for raw in (
+        "\x1b\x00[2J",
+        "\x1b\x1b[[2J",
+        "e\u200b\u0301",
+        "\x9b\x9d\x1b]\x07\x1b\\",
+        " \u0301 lead",
+        "\x1b]0;" + "x" * 10_000,
+        "\x9d" + "y" * 5000 + "\x07 tail",
+    ):
+        once = clean(raw)
+        assert clean(once) == once, repr(raw)
+        assert not any(forbidden(c) for c in once)
+
+
+def test_clean_is_linear_on_a_10_mb_string() -> None:
+    import time
+
+    body = ("word \x1b[1m\x9d \u202e" * 1_000_000)[:10_000_000]
+    start = time.monotonic()
+    out = clean(body)
+    assert time.monotonic() - start < 10
+    assert "\x1b" not in out and "\u202e" not in out and "word" in out
+
+
+def test_clip() -> None:
+    assert clip("short") == "short"
+    long = "x" * (MAX_TITLE + 500)
+    clipped = clip(long)
+    assert len(clipped) == MAX_TITLE and clipped.endswith("…")
+    assert clip(clipped) == clipped
+    assert clip("abc def", 5) == "abc…"
+
+
+def test_clip_paragraphs_caps_the_total() -> None:
+    assert clip_paragraphs(["a", "b"]) == ["a", "b"]
+    kept = clip_paragraphs(["x" * 8, "y" * 8, "z" * 8], limit=12)
+    assert kept == ["x" * 8, "yyy…"]
+    huge = clip_paragraphs(["w" * 10_000_000])
+    assert len(huge) == 1 and len(huge[0]) == MAX_TEXT
+
+
+def test_html_to_paragraphs() -> None:
+    html = (
+        "<p>First &amp; <b>bold</b></p><script>alert('x')</script><style>p{}</style>"
+        "<p>Second<br>third \x1b[2J</p><div><a href='https://example.com/a'>Link "
+        "text</a></div><ul><li>one</li><li>two</li></ul><p>  </p>"
+    )
+    paragraphs, links = html_to_paragraphs(html)
+    assert paragraphs == ["First & bold", "Second", "third", "Link text", "one", "two"]
+    assert links == [("https://example.com/a", "Link text")]
+
+
+def test_html_markup_looking_text_is_kept_literally() -> None:
+    paragraphs, _ = html_to_paragraphs("<p>[@click=app.quit]x[/] &lt;b&gt;not a tag&lt;/b&gt;</p>")
+    assert paragraphs == ["[@click=app.quit]x[/] <b>not a tag</b>"]
+
+
+def test_fold_ignores_case_accents_and_typography() -> None:
+    assert fold("Erdoğan’s “ÉTÉ” – Ø") == "erdogan's \"ete\" - o"
