@@ -6,10 +6,12 @@ in a thread worker that posts a message back, so keys are answered while it work
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from importlib.resources import files
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -24,6 +26,7 @@ from reader.links import openable, refusal
 from reader.search import Query, Searcher, SearchIndex
 from reader.seed import parse_seed
 from reader.store import Store
+from reader.text import clean
 from reader.ui.article_view import ArticleView
 from reader.ui.headlines import HeadlineList
 from reader.ui.help_screen import HelpScreen
@@ -158,10 +161,8 @@ class ReaderApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.store is not None:
-            try:
+            with contextlib.suppress(ReaderError):  # only a cache for the next start-up
                 self.store.save_first_screen()
-            except ReaderError:
-                pass  # only a cache for the next start-up
 
     def check_store(self) -> None:
         """Pick up what another process (say `reader import`) wrote since we last looked."""
@@ -274,7 +275,7 @@ class ReaderApp(App[None]):
             self.notify(f"cannot show this article: {error}", severity="error", markup=False)
             return
         self.article.show(head, content, Query.parse(self.query_text))
-        self.article.border_title = head.feed
+        self.article.border_title = Text(clean(head.feed))  # a string would be read as markup
 
     def _set_flag(self, head: Headline, **flag: bool) -> None:
         """Write a flag durably; on failure say so and leave the row as it was."""

@@ -11,15 +11,19 @@ from textual.widgets import Static
 
 from reader.article import Content, Headline
 from reader.search import Query, highlights
+from reader.text import clean
 
-MAX_SHOWN = 200_000  # characters of body shown; a 10 MB body would only stall the terminal
+MAX_SHOWN = 100_000  # characters shown; more would only stall the terminal
+MAX_MARKS = 300  # highlighted matches per paragraph; past that, highlighting costs seconds
 MATCH = Style(reverse=True, bold=True)
 
 
 def _paragraph(text: str, query: Query, style: Style | None = None) -> Text:
-    """Feed text as a Text object: never parsed as markup, matches highlighted."""
+    """Stored text as a Text object: cleaned again (a store may be written by hand), never
+    parsed as markup, matches highlighted."""
+    text = clean(text)
     paragraph = Text(text, style=style or "", end="")
-    for start, end in highlights(text, query):
+    for start, end in highlights(text, query)[:MAX_MARKS]:
         paragraph.stylize(MATCH, start, end)
     return paragraph
 
@@ -27,22 +31,26 @@ def _paragraph(text: str, query: Query, style: Style | None = None) -> Text:
 def render_article(head: Headline, content: Content, query: Query) -> Text:
     """The whole article as one Text: title, meta, link, standfirst, body, continue link."""
     when = head.published_at.strftime("%a %d %b %Y %H:%M UTC") if head.published_at else "no date"
+    link = clean(head.link)
     header = Text(end="")
     header.append_text(_paragraph(head.title, query, Style(bold=True)))
-    header.append("\n" + " · ".join(p for p in (head.feed, when, head.author) if p), "dim")
-    header.append("\n" + (head.link or "no link"), "underline" if head.link else "dim")
+    header.append("\n" + clean(" · ".join(p for p in (head.feed, when, head.author) if p)), "dim")
+    header.append("\n" + (link or "no link"), "underline" if link else "dim")
     parts = [header]
-    if content.standfirst:
-        parts.append(_paragraph(content.standfirst, query, Style(italic=True, bold=True)))
-    shown = 0
-    for paragraph in content.body:
-        if shown > MAX_SHOWN:
-            parts.append(Text("[article cut here for display: it is too long]", style="dim"))
+    left = MAX_SHOWN
+    for paragraph, style in [
+        (content.standfirst, Style(italic=True, bold=True)),
+        *((p, None) for p in content.body),
+    ]:
+        if not paragraph:
+            continue
+        if left <= 0:
+            parts.append(Text("[the rest of this article is too long to show]", style="dim"))
             break
-        parts.append(_paragraph(paragraph, query))
-        shown += len(paragraph)
-    if head.link:
-        parts.append(Text.assemble(("Continue reading: ", "bold"), (head.link, "underline")))
+        parts.append(_paragraph(paragraph[:left], query, style))
+        left -= len(paragraph)
+    if link:
+        parts.append(Text.assemble(("Continue reading: ", "bold"), (link, "underline")))
     article = Text(end="")
     for part in parts:
         article.append_text(part)

@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.article import Headline
+from reader.text import clean
 
 FEED_WIDTH = 14
 DATE_WIDTH = 10
@@ -162,12 +163,12 @@ class HeadlineList(ScrollView, can_focus=True):
         line.append("★" if head.starred else " ", part("star"))
         line.append("● " if unread else "  ", part("unread"))
         line.append(f"{date:<{DATE_WIDTH}} ", part("date"))
-        feed = Text(head.feed, no_wrap=True, overflow="ellipsis", end="")
+        feed = Text(clean(head.feed), no_wrap=True, overflow="ellipsis", end="")
         feed.truncate(FEED_WIDTH, pad=True)
         feed.stylize(part("feed"))
         line.append_text(feed)
         line.append(" ")
-        line.append(head.title, Style(bold=True) if unread else Style())
+        line.append(clean(head.title[:width]), Style(bold=True) if unread else Style())
         line.truncate(width, overflow="ellipsis", pad=True)
         segments = [
             Segment(text, base + style if style else base)
