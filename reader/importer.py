@@ -13,6 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from reader import feedsplit
 from reader.article import Item
 from reader.errors import ReaderError, SourceError
 from reader.feed import parse_feed
@@ -57,25 +58,28 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def load(source: str) -> tuple[list[Item], bool]:
-    """Read and parse one source; True when its items are authoritative (a feed)."""
-    headers: dict[str, str] = {}
+def read(source: str) -> tuple[bytes, dict[str, str]]:
+    """The bytes of one source (and the HTTP headers, for a URL)."""
     if is_url(source):
         from reader.fetch import fetch  # httpx is slow to import: only when a URL needs it
 
         fetched = fetch(source)
-        if fetched is None:
-            return [], True
-        data, headers = fetched.content, fetched.headers
-    elif _SCHEME.match(source) and not Path(source).exists():
+        return (b"", {}) if fetched is None else (fetched.content, fetched.headers)
+    if _SCHEME.match(source) and not Path(source).exists():
         raise SourceError(f"{source}: not a file, and only http and https URLs are fetched")
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except IsADirectoryError:
-            raise SourceError(f"{source}: is a directory, not a file") from None
-        except OSError as error:
-            raise SourceError(f"{source}: cannot read ({error.strerror})") from None
+    try:
+        return Path(source).read_bytes(), {}
+    except IsADirectoryError:
+        raise SourceError(f"{source}: is a directory, not a file") from None
+    except OSError as error:
+        raise SourceError(f"{source}: cannot read ({error.strerror})") from None
+
+
+def load(source: str) -> tuple[list[Item], bool]:
+    """Read and parse one source; True when its items are authoritative (a feed)."""
+    data, headers = read(source)
+    if not data and headers == {} and is_url(source):
+        return [], True  # 304 Not Modified
     return parse(data, source, headers)
 
 
@@ -92,14 +96,30 @@ def parse(data: bytes, name: str, headers: dict[str, str] | None = None) -> tupl
     return parse_seed(data, name, feed=Path(name).stem if not is_url(name) else name), False
 
 
-def _load_safely(source: str) -> tuple[list[Item], bool] | str:
-    """Run in a worker process: never raise, so one bad source cannot spoil the others."""
+Parsed = tuple[list[Item], bool] | str  # items and whether they are authoritative, or an error
+
+
+def _safely(source: str, work: Callable[[], tuple[list[Item], bool]]) -> Parsed:
+    """Never raise, so that one bad source cannot spoil the others."""
     try:
-        return load(source)
+        return work()
     except ReaderError as error:
         return clean(str(error))
     except Exception as error:  # a parser bug must still name the source, not kill the import
         return clean(f"{source}: cannot import ({type(error).__name__}: {error})")[:500]
+
+
+def _parse_part(data: bytes, name: str, headers: dict[str, str]) -> Parsed:
+    """Run in a worker process: parse one source, or one part of a big feed."""
+    return _safely(name, lambda: parse(data, name, headers))
+
+
+def _combine(parts: list[Parsed]) -> Parsed:
+    errors = [part for part in parts if isinstance(part, str)]
+    if errors:
+        return errors[0]
+    items = [item for part in parts if not isinstance(part, str) for item in part[0]]
+    return items, all(part[1] for part in parts if not isinstance(part, str))
 
 
 def import_sources(
@@ -107,17 +127,34 @@ def import_sources(
     sources: Iterable[str],
     progress: Callable[[Report], None] | None = None,
 ) -> list[Report]:
-    """Import every source; a failing source is reported and the others still import."""
+    """Import every source; a failing source is reported and the others still import.
+
+    Sources are parsed in worker processes, one per core; when there are fewer sources than
+    cores, a big feed is cut between items (see :mod:`reader.feedsplit`) so that every core
+    works. Merging stays in this process, in the order the sources were given.
+    """
     sources = list(sources)
-    results: list[Future[tuple[list[Item], bool] | str]] | None = None
-    pool: ProcessPoolExecutor | None = None
-    if len(sources) > 1 and (os.cpu_count() or 1) > 1:
-        pool = ProcessPoolExecutor(max_workers=min(len(sources), os.cpu_count() or 1))
-        results = [pool.submit(_load_safely, source) for source in sources]
-    reports = []
+    cores = os.cpu_count() or 1
+    pool = ProcessPoolExecutor(max_workers=cores) if cores > 1 else None
+    pending: list[list[Future[Parsed]] | Parsed] = []
     try:
-        for position, source in enumerate(sources):
-            loaded = results[position].result() if results else _load_safely(source)
+        for source in sources:
+            try:
+                data, headers = read(source)
+            except ReaderError as error:
+                pending.append(clean(str(error)))
+                continue
+            if not data and not headers and is_url(source):
+                pending.append(([], True))  # 304 Not Modified: nothing new
+                continue
+            parts = feedsplit.split(data, cores if len(sources) < cores else 1)
+            if pool is None or (len(sources) == 1 and len(parts) == 1):
+                pending.append(_parse_part(data, source, headers))
+            else:
+                pending.append([pool.submit(_parse_part, p, source, headers) for p in parts])
+        reports = []
+        for source, job in zip(sources, pending, strict=True):
+            loaded = _combine([f.result() for f in job]) if isinstance(job, list) else job
             report = Report(source)
             if isinstance(loaded, str):
                 report.error = loaded
