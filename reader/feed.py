@@ -118,7 +118,7 @@ def _text(value: object, detail: object) -> str:
     if not isinstance(value, str):
         return ""
     if _dict(detail).get("type") in ("text/html", "application/xhtml+xml"):
-        paragraphs, _ = html_to_paragraphs(value)
+        paragraphs = html_to_paragraphs(value)
         return " ".join(paragraphs)
     return clean(value)
 
@@ -136,7 +136,7 @@ def _paragraphs(entry: dict[str, Any]) -> list[str]:
     value, kind = max(candidates, key=lambda pair: len(pair[0]))
     if kind == "text/plain":
         return [p for p in (clean(block) for block in re.split(r"\n\s*\n", value)) if p]
-    paragraphs, _ = html_to_paragraphs(value)
+    paragraphs = html_to_paragraphs(value)
     return paragraphs
 
 

@@ -132,13 +132,33 @@ def test_html_to_paragraphs() -> None:
         "<p>Second<br>third \x1b[2J</p><div><a href='https://example.com/a'>Link "
         "text</a></div><ul><li>one</li><li>two</li></ul><p>  </p>"
     )
-    paragraphs, links = html_to_paragraphs(html)
-    assert paragraphs == ["First & bold", "Second", "third", "Link text", "one", "two"]
-    assert links == [("https://example.com/a", "Link text")]
+    expected = ["First & bold", "Second", "third", "Link text", "one", "two"]
+    assert html_to_paragraphs(html) == expected
+
+
+def test_simple_html_fast_path_matches_the_full_parser() -> None:
+    """The regex path for p/br/inline tags gives what HTMLParser gives, and takes over
+    only when no other tag is left."""
+    from reader.text import _Paragraphs
+
+    samples = [
+        "<p>Kim &amp; Putin</p><p>Second <em>para</em><br/>line <a href=\"https://x/?a>b\">"
+        "Continue reading...</a></p>",
+        "plain text, no tags &lt;b&gt;",
+        "<P CLASS='x'>Upper</P><BR>case <STRONG>tags</STRONG>",
+        "<p>a < b and c > d</p>",
+        "<p>one</p><!-- a comment --><p>two</p>",
+        "<p>x</p><script>alert(1)</script>",
+    ]
+    for html in samples:
+        parser = _Paragraphs()
+        parser.feed(html)
+        parser.close()
+        assert html_to_paragraphs(html) == parser.paragraphs, html
 
 
 def test_html_markup_looking_text_is_kept_literally() -> None:
-    paragraphs, _ = html_to_paragraphs("<p>[@click=app.quit]x[/] &lt;b&gt;not a tag&lt;/b&gt;</p>")
+    paragraphs = html_to_paragraphs("<p>[@click=app.quit]x[/] &lt;b&gt;not a tag&lt;/b&gt;</p>")
     assert paragraphs == ["[@click=app.quit]x[/] <b>not a tag</b>"]
 
 
