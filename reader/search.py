@@ -1,23 +1,34 @@
 """Search as you type: every word (or quoted phrase) must occur, ignoring case and accents.
 
-The index is the folded text of every article, held in memory: a substring test per article
-runs in C, and as the user types each keystroke only re-checks the previous keystroke's
-matches. The work is done in chunks so a newer keystroke can cancel an older search.
+Each query term matches the start of a word (``prigo`` finds Prigozhin); a hyphenated or
+apostrophe word is found whole and by each part (``jong-un``, ``jong``, ``un``); a quoted phrase
+matches adjacent words in order within a paragraph, punctuation between them ignored, its last
+word again as a prefix. The index (:mod:`reader.wordindex`) maps every word to its articles, so a
+keystroke costs one slice of postings per term, not a scan of the text; term results are cached
+so that typing a second word does not redo the first.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from reader.article import Content, Headline
 from reader.text import fold, fold_with_map
+from reader.wordindex import PART, WORD, Bools, Builder, Snapshot
 
 _TOKENS = re.compile(r'"([^"]*)"?|(\S+)')
-_CHUNK = 4096
-_REMEMBERED = 32
+_REMEMBERED = 32  # term masks kept: ~100 KB each at 100,000 articles
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +48,7 @@ class Query:
 
     def narrows(self, other: Query) -> bool:
         """True when every match of ``self`` is also a match of ``other``."""
-        return all(any(mine.find(theirs) >= 0 for mine in self.terms) for theirs in other.terms)
+        return all(any(mine.startswith(theirs) for mine in self.terms) for theirs in other.terms)
 
 
 def article_text(title: str, content: Content) -> str:
@@ -46,22 +57,92 @@ def article_text(title: str, content: Content) -> str:
 
 
 class SearchIndex:
-    """Folded text of every article, by id; titles first, full text once it is loaded."""
+    """The word index of every article, by id: full text as it is added, titles until then.
+
+    ``add`` is cheap (it queues text; tokenizing runs a batch at a time). Setting ``complete``
+    freezes the index in the calling thread, so the app's builder thread pays for it and not the
+    first keystroke. Searching an index that changed since it was frozen freezes it first.
+    Thread-safe: one thread may add while another searches.
+    """
 
     def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
-        self.complete = False  # True once every article's full text is in
+        self._builder = Builder()
+        self._numbers: dict[str, int] = {}  # article id -> document number
+        self._titles: list[Sequence[Headline]] = []  # headlines whose titles are not in yet
+        self._heads: Sequence[Headline] | None = None  # the list last given to add_titles
+        self._mapping: tuple[Sequence[Headline], Snapshot, npt.NDArray[np.int64]] | None = None
+        self._lock = threading.Lock()
+        self._complete = False
 
     def __len__(self) -> int:
-        return len(self._texts)
+        return len(self._numbers)
+
+    @property
+    def complete(self) -> bool:
+        """True once every article's full text is in."""
+        return self._complete
+
+    @complete.setter
+    def complete(self, value: bool) -> None:
+        if value:
+            self.freeze(final=True)
+        self._complete = value
 
     def add_titles(self, heads: Sequence[Headline]) -> None:
-        texts = self._texts
-        for head in heads:
-            texts.setdefault(head.id, fold(head.title))
+        """Let the titles of ``heads`` stand in for articles whose text is not added yet.
+
+        They are indexed only if a search comes before the text (or the text never comes), so
+        a build that completes before anyone searches does not pay for them."""
+        with self._lock:
+            self._titles.append(heads)
+            self._heads = heads
 
     def add(self, head: Headline, content: Content) -> None:
-        self._texts[head.id] = fold(article_text(head.title, content))
+        """Index an article's full text; it replaces whatever was indexed for it before."""
+        with self._lock:
+            self._numbers[head.id] = self._builder.add(
+                (head.title, content.standfirst, *content.body)
+            )
+
+    def freeze(self, *, final: bool = False) -> Snapshot:
+        """Make everything added searchable. ``final``: the last article is in, so drop what
+        only adding needs and map the headlines given to :meth:`add_titles` ahead of search."""
+        with self._lock:
+            self._add_titles()
+            snapshot = self._builder.freeze(final=final)
+            if final and self._heads is not None:
+                self._mapping = (self._heads, snapshot, self._positions(self._heads, snapshot))
+            return snapshot
+
+    def snapshot(self) -> Snapshot:
+        """The current searchable state (frozen now if anything was added since)."""
+        with self._lock:
+            self._add_titles()
+            return self._builder.freeze()
+
+    def _add_titles(self) -> None:
+        numbers, add = self._numbers, self._builder.add
+        for heads in self._titles:
+            for head in heads:
+                if head.id not in numbers:
+                    numbers[head.id] = add((head.title,))
+        self._titles.clear()
+
+    def positions(self, heads: Sequence[Headline], snapshot: Snapshot) -> npt.NDArray[np.int64]:
+        """Each headline's document number in ``snapshot``; its spare slot if not in it."""
+        mapping = self._mapping
+        if mapping is not None and mapping[0] is heads and mapping[1] is snapshot:
+            return mapping[2]
+        return self._positions(heads, snapshot)
+
+    def _positions(
+        self, heads: Sequence[Headline], snapshot: Snapshot
+    ) -> npt.NDArray[np.int64]:
+        spare = snapshot.documents
+        ids = map(attrgetter("id"), heads)
+        found = np.fromiter(map(self._numbers.get, ids, repeat(spare)), np.int64, len(heads))
+        found[found > spare] = spare  # added after the snapshot was taken
+        return found
 
     def matches(
         self,
@@ -70,25 +151,28 @@ class SearchIndex:
         cancelled: Callable[[], bool] = lambda: False,
     ) -> list[Headline] | None:
         """The candidates that match every term, in order; None if cancelled part way."""
-        texts = self._texts
-        result = list(candidates)
-        for term in sorted(query.terms, key=len, reverse=True):  # longest is usually rarest
-            kept: list[Headline] = []
-            for start in range(0, len(result), _CHUNK):
-                if cancelled():
-                    return None
-                kept += [h for h in result[start : start + _CHUNK] if term in texts.get(h.id, "")]
-            result = kept
-        return result
+        return Searcher(self).run(query, candidates, None, cancelled)
+
+
+class _Mapping(NamedTuple):
+    """A headline list, as document numbers and as an array to pick results from."""
+
+    heads: Sequence[Headline]
+    size: int
+    generation: int
+    positions: npt.NDArray[np.int64]
+    objects: npt.NDArray[np.object_]
 
 
 class Searcher:
-    """Remembers recent results so that typing and backspacing only re-check a few articles."""
+    """Searches one index, one search at a time, remembering recent term results so that each
+    keystroke adds little work."""
 
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
-        self._recent: OrderedDict[Query, list[Headline]] = OrderedDict()
-        self._basis: tuple[int, bool] | None = None
+        self._snapshot: Snapshot | None = None
+        self._masks: OrderedDict[tuple[str, str], Bools] = OrderedDict()
+        self._mapping: _Mapping | None = None
 
     def search(
         self,
@@ -98,39 +182,148 @@ class Searcher:
         cancelled: Callable[[], bool] = lambda: False,
     ) -> list[Headline] | None:
         """Matches for ``text`` among ``heads`` (which must be the same list for the same
-        ``generation``), or None when cancelled."""
-        basis = (generation, self.index.complete)
-        if basis != self._basis:
-            self._recent.clear()
-            self._basis = basis
+        ``generation``), in the order of ``heads``; None when cancelled."""
         query = Query.parse(text)
         if not query.terms:
             return list(heads)
-        if query in self._recent:
-            self._recent.move_to_end(query)
-            return self._recent[query]
-        candidates: Sequence[Headline] = heads
-        for earlier, found in reversed(self._recent.items()):
-            if query.narrows(earlier) and len(found) < len(candidates):
-                candidates = found
-        result = self.index.matches(query, candidates, cancelled)
-        if result is not None:
-            self._recent[query] = result
-            while len(self._recent) > _REMEMBERED:
-                self._recent.popitem(last=False)
-        return result
+        return self.run(query, heads, generation, cancelled)
+
+    def run(
+        self,
+        query: Query,
+        heads: Sequence[Headline],
+        generation: int | None,
+        cancelled: Callable[[], bool],
+    ) -> list[Headline] | None:
+        """:meth:`search` for a parsed query; ``generation`` None: do not reuse the mapping."""
+        snapshot = self.index.snapshot()
+        if snapshot is not self._snapshot:
+            self._snapshot = snapshot
+            self._masks.clear()
+            self._mapping = None
+        combined: Bools | None = None
+        for term in query.terms:
+            if cancelled():
+                return None
+            mask = self._term(snapshot, term, cancelled)
+            if mask is None:
+                return None
+            if mask is _EVERYTHING:
+                continue
+            if combined is None:
+                combined = mask.copy()
+            else:
+                combined &= mask
+        if combined is None:
+            return list(heads)
+        if cancelled():
+            return None
+        mapping = self._map(heads, generation, snapshot)
+        found: list[Headline] = mapping.objects[combined[mapping.positions]].tolist()
+        return found
+
+    def _map(
+        self, heads: Sequence[Headline], generation: int | None, snapshot: Snapshot
+    ) -> _Mapping:
+        """``heads`` as document numbers (100,000 dict lookups), reused for their generation."""
+        mapping = self._mapping
+        if (
+            mapping is not None
+            and mapping.heads is heads
+            and mapping.size == len(heads)
+            and mapping.generation == generation
+        ):
+            return mapping
+        mapping = _Mapping(
+            heads,
+            len(heads),
+            -1 if generation is None else generation,
+            self.index.positions(heads, snapshot),
+            np.fromiter(heads, object, len(heads)),
+        )
+        if generation is not None:
+            self._mapping = mapping
+        return mapping
+
+    def _term(
+        self, snapshot: Snapshot, term: str, cancelled: Callable[[], bool]
+    ) -> Bools | None:
+        """The documents that match one term; _EVERYTHING if it has no word; None if cancelled."""
+        words = WORD.findall(term)
+        if not words:
+            return _EVERYTHING
+        if len(words) == 1:
+            return self._word(snapshot, words[0], prefix=True)
+        cached = self._masks.get(("phrase", term))
+        if cached is not None:
+            return cached
+        parts = PART.findall(term)
+        vocabulary = snapshot.vocabulary
+        exact = [vocabulary.exact(part) for part in parts[:-1]]
+        last = vocabulary.prefixed(parts[-1])
+        if None in exact or last[0] == last[1]:
+            return self._remember(("phrase", term), snapshot.empty())
+        candidates = self._word(snapshot, parts[-1], prefix=True).copy()
+        for part in parts[:-1]:
+            if cancelled():
+                return None
+            candidates &= self._word(snapshot, part, prefix=False)
+        # A phrase typed further only narrows: re-check what the shorter phrase matched.
+        for (kind, earlier), mask in reversed(self._masks.items()):
+            if kind == "phrase" and term.startswith(earlier):
+                candidates &= mask
+                break
+        ranks = [r for r in exact if r is not None]
+        found = snapshot.phrase(ranks, last, candidates, cancelled)
+        if found is None:
+            return None
+        return self._remember(("phrase", term), found)
+
+    def _word(self, snapshot: Snapshot, word: str, *, prefix: bool) -> Bools:
+        """The documents holding ``word`` (or a word it starts, with ``prefix``)."""
+        key = ("prefix" if prefix else "exact", word)
+        cached = self._masks.get(key)
+        if cached is not None:
+            self._masks.move_to_end(key)
+            return cached
+        mask = snapshot.empty()
+        if prefix:
+            snapshot.mark(*snapshot.vocabulary.prefixed(word), mask)
+        else:
+            rank = snapshot.vocabulary.exact(word)
+            if rank is not None:
+                snapshot.mark(rank, rank + 1, mask)
+        return self._remember(key, mask)
+
+    def _remember(self, key: tuple[str, str], mask: Bools) -> Bools:
+        self._masks[key] = mask
+        while len(self._masks) > _REMEMBERED:
+            self._masks.popitem(last=False)
+        return mask
+
+
+_EVERYTHING: Bools = np.ones(0, np.bool_)  # sentinel: a term with no word in it
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(term: str) -> re.Pattern[str] | None:
+    """Where ``term`` matches in folded text, by the rules the index applies."""
+    words = WORD.findall(term)
+    if not words:
+        return None
+    if len(words) == 1:
+        return re.compile(r"(?<!\w)" + re.escape(words[0]))
+    return re.compile(r"(?<!\w)" + r"[^\w\n]+".join(map(re.escape, PART.findall(term))))
 
 
 def highlights(text: str, query: Query) -> list[tuple[int, int]]:
     """(start, end) spans of ``text`` where a query term matches, for the article pane."""
-    if not query.terms:
+    patterns = [p for p in map(_pattern, query.terms) if p is not None]
+    if not patterns:
         return []
     folded, origin = fold_with_map(text)
     spans = []
-    for term in query.terms:
-        start = folded.find(term)
-        while start >= 0:
-            end = start + len(term)
-            spans.append((origin[start], origin[end - 1] + 1))
-            start = folded.find(term, end)
+    for pattern in patterns:
+        for match in pattern.finditer(folded):
+            spans.append((origin[match.start()], origin[match.end() - 1] + 1))
     return sorted(spans)
