@@ -186,6 +186,9 @@ class ReaderApp(App[None]):
         index = SearchIndex()
         heads = store.headlines()
         index.add_titles(heads)
+        # Swap now, not when done: a rebuild must not hold two indexes in memory. Searches
+        # meanwhile see titles and whatever text is in (the index is safe to share).
+        self.index, self.searcher = index, Searcher(index)
         total = len(heads)
         for done, (head, content) in enumerate(store.contents(), 1):
             if worker.is_cancelled:
@@ -194,8 +197,6 @@ class ReaderApp(App[None]):
             if done % 5000 == 0:
                 self.post_message(IndexProgress(done, total))
         index.complete = True
-        self.index = index
-        self.searcher = Searcher(index)
         self.post_message(IndexProgress(total, total))
 
     def on_index_progress(self, message: IndexProgress) -> None:
