@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -297,3 +299,25 @@ async def test_first_paint_comes_from_the_first_screen_cache(feed_store: Path) -
         rows = app.query_one(HeadlineList).rows
         assert len(rows) == 20 and rows[0].id == newest.id
         assert app.query_one(HeadlineList).border_title == "loading…"
+
+
+async def test_disk_full_on_a_flag_write_is_a_notification(
+    seed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        head = app.query_one(HeadlineList).rows[0]
+
+        def full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr("reader.storage.os.fsync", full)
+        await pilot.press("s")
+        assert not head.starred, "the flag is not shown as saved"
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "disk full" in errors[-1]
+        assert app.is_running
+    monkeypatch.undo()
+    again = Store.open(seed_store).get(head.id)
+    assert again is not None and not again.starred
