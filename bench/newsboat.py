@@ -22,11 +22,11 @@ import sqlite3
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import term
 from bench.corpus import Feed, newest
+from bench.results import Step, run_steps
 
 NEWSBOAT = "newsboat"
 CONFIG = """\
@@ -182,7 +182,7 @@ def run(feeds: list[Feed], workdir: Path, more: bool, errors: list[str]) -> dict
     """Every newsboat figure for one corpus, one run; failures go to ``errors``."""
     boat = Newsboat(workdir)
     out = boat.import_all(feeds)
-    steps: list[tuple[str, Callable[[], dict[str, float]]]] = [
+    steps: list[Step] = [
         ("app", lambda: boat.interactive(feeds)),
         ("search", boat.search),
         ("mark_read", boat.mark_read),
@@ -190,10 +190,4 @@ def run(feeds: list[Feed], workdir: Path, more: bool, errors: list[str]) -> dict
     if more and len(feeds) > 1:
         more_dir = workdir.with_name(workdir.name + "-more")
         steps.append(("import_more", lambda: Newsboat(more_dir).import_more(feeds)))
-    for name, step in steps:
-        try:
-            out |= step()
-        except Exception as error:  # one broken step must not lose the other figures
-            errors.append(f"newsboat, {sum(f.count for f in feeds):,} items, {name}: "
-                          f"{type(error).__name__}: {error}")
-    return out
+    return out | run_steps("newsboat", sum(f.count for f in feeds), steps, errors)

@@ -30,11 +30,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import term
 from bench.corpus import Feed, newest
+from bench.results import Step, run_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH_WORDS = ["prigozhin", "climate", "erdogan", "minister", "wagner"]
@@ -246,7 +246,7 @@ def run(feeds: list[Feed], workdir: Path, more: bool, errors: list[str]) -> dict
         hits.update(found)
         return figures
 
-    steps: list[tuple[str, Callable[[], dict[str, float]]]] = [
+    steps: list[Step] = [
         ("api", api),
         ("app", lambda: ours.interactive(feeds, hits) if hits else {}),
         ("pilot", ours.moves),
@@ -254,10 +254,4 @@ def run(feeds: list[Feed], workdir: Path, more: bool, errors: list[str]) -> dict
     if more and len(feeds) > 1:
         more_dir = workdir.with_name(workdir.name + "-more")
         steps.append(("import_more", lambda: Ours(more_dir).import_more(feeds)))
-    for name, step in steps:
-        try:
-            out |= step()
-        except Exception as error:  # one broken step must not lose the other figures
-            errors.append(f"ours, {sum(f.count for f in feeds):,} items, {name}: "
-                          f"{type(error).__name__}: {error}")
-    return out
+    return out | run_steps("ours", sum(f.count for f in feeds), steps, errors)

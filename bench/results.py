@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +135,18 @@ class Results:
             "errors": self.errors,
         }
         path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+Step = tuple[str, Callable[[], dict[str, float]]]
+
+
+def run_steps(side: str, items: int, steps: list[Step], errors: list[str]) -> dict[str, float]:
+    """Run each measuring step; one that fails is recorded and must not lose the others."""
+    out: dict[str, float] = {}
+    for name, step in steps:
+        try:
+            out |= step()
+        except Exception as error:
+            errors.append(f"{side}, {items:,} items, {name}: {type(error).__name__}: {error}")
+    return out
+
