@@ -24,6 +24,7 @@ FIGURES = [
     Figure("import_more", "import one 10k-item feed into a store of 90k", "s"),
     Figure("launch", "launch to first screen with data", "s"),
     Figure("launch_headline", "launch to newest headline on screen", "s"),
+    Figure("launch_full", "launch to the whole list loaded ('N of N' shown)", "s"),
     Figure("search_ready", "launch to first full-text search result on screen", "s"),
     Figure("key_down", "cursor down one row, key to screen (tmux)", "s"),
     Figure("key_pgdn", "page down, key to screen (tmux)", "s"),
