@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         sides.remove("ours")
     results.notes += [
         "newsboat's first screen is its feed list; 'newest headline' adds Enter on the feed.",
-        "This project opens on its headline list, painted from a cache of the newest headlines: both launch rows are the same measurement; 'whole list loaded' is when every headline is in.",
+        "This project opens on its headline list, painted from a cache of the newest "
+        "headlines: both launch rows are the same measurement; 'whole list loaded' is when "
+        "every headline is in.",
         "newsboat's search rows time its LIKE query through sqlite3 (case-folds ASCII only); "
         "ours time reader.search.Searcher on an index built in process.",
         "Cursor moves in process: Pilot press of the key minus a press of an unbound key "
