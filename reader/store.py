@@ -165,6 +165,11 @@ def _table(storage: AtomicJSONStorage, name: str) -> dict[str, Any]:
     return tables[name]
 
 
+def _drop(mapping: dict[str, str], key: str, article_id: str) -> None:
+    if mapping.get(key) == article_id:
+        del mapping[key]
+
+
 def _record(item: Item) -> dict[str, Any]:
     return {
         "title": item.title, "feed": item.feed, "published": item.published,
@@ -201,6 +206,7 @@ class Store:
         self._by_title: dict[str, str] = {}
         self._by_title_unkeyed: dict[str, str] = {}
         self._keys_ready = False  # the merge keys are built on the first merge, not at start-up
+        self._titles_ready = False  # titles of all articles: only for seed text, built then
         self._ordered: list[Headline] | None = None
         self._open_articles: OrderedDict[int, None] = OrderedDict()
 
@@ -347,33 +353,43 @@ class Store:
         key = head.guid or head.link
         if key:
             self._by_key.setdefault(key, head.id)
-        title = title_key(head.title)
-        self._by_title.setdefault(title, head.id)
-        if not key:
-            self._by_title_unkeyed.setdefault(title, head.id)
+        else:
+            self._by_title_unkeyed.setdefault(title_key(head.title), head.id)
+        if self._titles_ready:
+            self._by_title.setdefault(title_key(head.title), head.id)
 
-    def _ensure_keys(self) -> None:
-        """Build the maps that match an imported item to a stored article (first one wins)."""
-        if self._keys_ready:
-            return
+    def _in_order(self) -> Iterator[Headline]:
         for number in sorted(self._segments):
             heads = self._segments[number].heads
             for slot in sorted(heads):
-                self._add_keys(heads[slot])
-        self._keys_ready = True
+                yield heads[slot]
+
+    def _ensure_keys(self) -> None:
+        """Build the maps that match an imported item to a stored article (first one wins)."""
+        if not self._keys_ready:
+            for head in self._in_order():
+                self._add_keys(head)
+            self._keys_ready = True
+
+    def _ensure_titles(self) -> None:
+        """Map every title, for seed text (which has nothing else); feeds never need it, and
+        folding 100,000 titles would add a third of a second to every feed import."""
+        if not self._titles_ready:
+            for head in self._in_order():
+                self._by_title.setdefault(title_key(head.title), head.id)
+            self._titles_ready = True
 
     def _forget(self, head: Headline) -> None:
         self._heads.pop(head.id, None)
         self._where.pop(head.id, None)
-        if not self._keys_ready:
-            return
-        for mapping, key in (
-            (self._by_key, head.guid or head.link),
-            (self._by_title, title_key(head.title)),
-            (self._by_title_unkeyed, title_key(head.title)),
-        ):
-            if mapping.get(key) == head.id:
-                del mapping[key]
+        key = head.guid or head.link
+        if self._keys_ready:
+            if key:
+                _drop(self._by_key, key, head.id)
+            else:
+                _drop(self._by_title_unkeyed, title_key(head.title), head.id)
+        if self._titles_ready:
+            _drop(self._by_title, title_key(head.title), head.id)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -507,10 +523,13 @@ class Store:
 
     def _match(self, item: Item) -> str | None:
         key = item.guid or item.link
-        title = title_key(item.title)
         if key:
-            return self._by_key.get(key) or self._by_title_unkeyed.get(title)
-        return self._by_title.get(title)
+            found = self._by_key.get(key)
+            if found or not self._by_title_unkeyed:
+                return found
+            return self._by_title_unkeyed.get(title_key(item.title))
+        self._ensure_titles()
+        return self._by_title.get(title_key(item.title))
 
     def _allocate(self, pending: dict[int, dict[int, dict[str, Any]]]) -> tuple[int, int]:
         numbers = sorted(self._segments)
