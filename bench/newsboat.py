@@ -120,8 +120,8 @@ class Newsboat:
             tui.send(*(["Down"] * index), "Enter")
             out["launch_headline"] = tui.wait(term.contains(term.title_probe(top.newest_title)))
             out["mem_launch"] = tui.memory()["VmHWM"]
-            out["key_down"] = self._key(tui, "Down", keys)
-            out["key_pgdn"] = self._key(tui, "NPage", keys)
+            out["key_down"] = tui.key_time("Down", keys)
+            out["key_pgdn"] = tui.key_time("NPage", keys)
             tui.send("q")
             tui.wait(term.contains("Your feeds"), timeout=30)
             searches = []
@@ -138,15 +138,6 @@ class Newsboat:
             out["search_app"] = statistics.median(searches)
             out["mem_used"] = tui.memory()["VmHWM"]
         return out
-
-    @staticmethod
-    def _key(tui: term.Session, key: str, repeat: int) -> float:
-        times = []
-        for _ in range(repeat):
-            before = tui.screen(escapes=True)
-            tui.send(key)
-            times.append(tui.wait_change(before))
-        return statistics.median(times)
 
     def search(self) -> dict[str, float]:
         """The LIKE query of newsboat's search, timed on a fresh connection per query."""

@@ -186,8 +186,8 @@ class Ours:
                                            timeout=300)
             self._leave_search(tui, total)
 
-            out["key_down"] = self._key(tui, "Down", keys)
-            out["key_pgdn"] = self._key(tui, "NPage", keys)
+            out["key_down"] = tui.key_time("Down", keys)
+            out["key_pgdn"] = tui.key_time("NPage", keys)
             searches = []
             for word in SEARCH_WORDS:
                 self._enter_search(tui)
@@ -215,15 +215,6 @@ class Ours:
         tui.wait(term.contains(f" {total} of {total} "), timeout=60)
         tui.send("Escape")  # back to the list
         time.sleep(ESC_SETTLE)
-
-    @staticmethod
-    def _key(tui: term.Session, key: str, repeat: int) -> float:
-        times = []
-        for _ in range(repeat):
-            before = tui.screen(escapes=True)
-            tui.send(key)
-            times.append(tui.wait_change(before))
-        return statistics.median(times)
 
     def moves(self) -> dict[str, float]:
         """Cursor moves in process, through ``bench.pilot`` in a subprocess."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import statistics
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -111,6 +112,15 @@ class Session:
         start = time.perf_counter()
         return self.wait(lambda text: text != before, timeout=timeout, since=start, poll=0.0,
                          escapes=True)
+
+    def key_time(self, key: str, repeat: int) -> float:
+        """Median time from sending ``key`` until the screen changes, over ``repeat`` presses."""
+        times = []
+        for _ in range(repeat):
+            before = self.screen(escapes=True)
+            self.send(key)
+            times.append(self.wait_change(before))
+        return statistics.median(times)
 
     def alive(self) -> None:
         if not Path(f"/proc/{self.pid}").exists():
