@@ -46,15 +46,6 @@ class Query:
                 terms.append(term)
         return cls(tuple(terms))
 
-    def narrows(self, other: Query) -> bool:
-        """True when every match of ``self`` is also a match of ``other``."""
-        return all(any(mine.startswith(theirs) for mine in self.terms) for theirs in other.terms)
-
-
-def article_text(title: str, content: Content) -> str:
-    """The text search looks at; paragraphs are kept apart so a phrase cannot span two."""
-    return "\n".join([title, content.standfirst, *content.body])
-
 
 class SearchIndex:
     """The word index of every article, by id: full text as it is added, titles until then.
@@ -143,15 +134,6 @@ class SearchIndex:
         found = np.fromiter(map(self._numbers.get, ids, repeat(spare)), np.int64, len(heads))
         found[found > spare] = spare  # added after the snapshot was taken
         return found
-
-    def matches(
-        self,
-        query: Query,
-        candidates: Sequence[Headline],
-        cancelled: Callable[[], bool] = lambda: False,
-    ) -> list[Headline] | None:
-        """The candidates that match every term, in order; None if cancelled part way."""
-        return Searcher(self).run(query, candidates, None, cancelled)
 
 
 class _Mapping(NamedTuple):
