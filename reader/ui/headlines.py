@@ -112,12 +112,6 @@ class HeadlineList(ScrollView, can_focus=True):
         if self.current is not None:
             self.post_message(self.Opened(self.current))
 
-    def move_to(self, headline: Headline) -> None:
-        for i, head in enumerate(self.rows):
-            if head is headline:
-                self.cursor = i
-                return
-
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
