@@ -210,16 +210,16 @@ class ReaderApp(App[None]):
 
     # --- the list --------------------------------------------------------------------------
 
-    def show_rows(self, rows: list[Headline] | None = None) -> None:
+    def show_rows(self) -> None:
+        """Show every headline, or, while a search is typed, that search's matches."""
         if self.store is None:
             return
-        everything = self.store.headlines()
-        rows = everything if rows is None and not self.query_text else rows
-        if rows is None:
+        if self.query_text:
             self.run_search(self.query_text)
             return
-        self.headlines.set_rows(rows, keep=self.headlines.current)
-        self.headlines.border_title = f"{len(rows)} of {len(everything)}"
+        everything = self.store.headlines()
+        self.headlines.set_rows(everything, keep=self.headlines.current)
+        self.headlines.border_title = f"{len(everything)} of {len(everything)}"
 
     def on_input_changed(self, event: SearchBar.Changed) -> None:
         self.query_text = event.value
