@@ -194,7 +194,8 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.generation = 0  # bumped whenever the headlines change
+        self.generation = 0  # bumped whenever the headlines change (flags included)
+        self.articles_generation = 0  # bumped only when articles are added or their text changes
         self._lock = WriteLock(path / "store.lock")
         self._reset()
 
@@ -298,6 +299,7 @@ class Store:
                 self._load_index(segment)
                 segment.index_stamp = stamp
                 segment.state_stamp = None
+                self.articles_generation += 1
                 changed = True
             stamp = _file_stamp(segment.state)
             if stamp != segment.state_stamp:
@@ -517,6 +519,7 @@ class Store:
                 _storage(segment.articles).forget()
         if pending:
             self._changed()
+            self.articles_generation += 1
             with contextlib.suppress(StoreError):  # only a cache for the next start-up
                 self.save_first_screen()
         return counts

@@ -321,3 +321,22 @@ async def test_disk_full_on_a_flag_write_is_a_notification(
     monkeypatch.undo()
     again = Store.open(seed_store).get(head.id)
     assert again is not None and not again.starred
+
+
+async def test_a_flag_set_by_another_process_shows_without_reindexing(seed_store: Path) -> None:
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(100):  # the index is built shortly after the first paint
+            if app.index.complete:
+                break
+            await pilot.pause(0.05)
+        index = app.index
+        assert index.complete
+        first = app.query_one(HeadlineList).rows[0]
+        Store.open(seed_store).set_starred(first.id)  # what a second reader would do
+        app.check_store()
+        await settle(pilot)
+        shown = app.query_one(HeadlineList).rows[0]
+        assert shown.id == first.id and shown.starred
+        assert app.index is index, "a flag change must not rebuild the search index"

@@ -94,6 +94,7 @@ class ReaderApp(App[None]):
         self.query_text = ""
         self._search_lock = threading.Lock()
         self._refresh_seconds = refresh_seconds
+        self._indexed = -1  # the store's articles_generation the search index was built from
 
     def compose(self) -> ComposeResult:
         yield SearchBar(id="search")
@@ -175,7 +176,8 @@ class ReaderApp(App[None]):
             return
         if changed:
             self.show_rows()
-            self.build_index()
+            if self.store.articles_generation != self._indexed:
+                self.build_index()  # new or changed text; a flag change needs no new index
 
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
@@ -183,6 +185,7 @@ class ReaderApp(App[None]):
         if store is None:
             return
         worker = get_current_worker()
+        self._indexed = store.articles_generation
         index = SearchIndex()
         heads = store.headlines()
         index.add_titles(heads)
