@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from reader.importer import import_sources
 from reader.store import Store
@@ -12,6 +13,13 @@ from reader.store import Store
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SEED = FIXTURES / "seed.txt"
 FEED = FIXTURES / "feed.xml"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let the store load, the index build and any search finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 @pytest.fixture

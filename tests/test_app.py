@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.binding import Binding
-from textual.pilot import Pilot
 
 from reader.store import Store
 from reader.ui.app import ReaderApp
@@ -17,13 +16,7 @@ from reader.ui.article_view import ArticleView
 from reader.ui.headlines import HeadlineList
 from reader.ui.help_screen import HelpScreen
 from reader.ui.search_bar import SearchBar
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let the store load, the index build and any search finish."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.conftest import settle
 
 
 def article_text(app: ReaderApp) -> str:

@@ -32,6 +32,7 @@ from reader.text import MAX_TEXT, MAX_TITLE, clean
 from reader.ui.app import ReaderApp
 from reader.ui.article_view import ArticleView
 from reader.ui.headlines import DATE_WIDTH, FEED_WIDTH, HeadlineList
+from tests.conftest import settle
 from tests.test_text import forbidden
 
 HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile"
@@ -166,12 +167,6 @@ def raw_items() -> list[Item]:
         Item(title="Plain neighbour", guid="plain", feed="plain", standfirst="plain",
              published=1_700_000_100),
     ]
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def screen_lines(app: ReaderApp) -> list[str]:

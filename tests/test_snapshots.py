@@ -12,22 +12,17 @@ import pytest
 from textual.pilot import Pilot
 
 from reader.ui.app import ReaderApp
+from tests.conftest import settle
 
 SIZES = [(80, 24), (160, 48)]
 
 
-async def _settled(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _keys(*keys: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot[None]) -> None:
-        await _settled(pilot)
+        await settle(pilot)
         for key in keys:
             await pilot.press(key)
-            await _settled(pilot)
+            await settle(pilot)
 
     return run_before
 
