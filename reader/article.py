@@ -41,6 +41,8 @@ class Headline:
     seq: int  # import order: the tie-break when dates are missing
     read: bool = False
     starred: bool = False
+    feed_url: str = ""  # the url (or file path) of the feed the article belongs to
+    rev: int = 0  # bumped whenever the article's text changes: the search index keys on it
 
     @property
     def published_at(self) -> datetime | None:
@@ -63,6 +65,19 @@ class Content:
 def title_key(title: str) -> str:
     """The merge key that lets a feed item find the seed article with the same title."""
     return " ".join(fold(title).split())
+
+
+def item_key(guid: str, link: str, title: str) -> str:
+    """What identifies an article within its feed; every part of the program uses this one.
+
+    The guid when there is one; else the link *and* the title, because status pages and
+    forums give many items one link ("Outage began", "Outage resolved"); else the title.
+    """
+    if guid:
+        return f"guid\0{guid}"
+    if link:
+        return f"link\0{link}\0{title_key(title)}"
+    return f"title\0{title_key(title)}"
 
 
 def make_id(kind: str, key: str) -> str:

@@ -427,14 +427,21 @@ class Store:
             old, _ = self._open_articles.popitem(last=False)
             _storage(self._segments[old].articles).forget()
 
-    def contents(self) -> Iterator[tuple[Headline, Content]]:
-        """Every article with its text, a segment at a time, for building the search index."""
+    def contents(self, ids: Iterable[str] | None = None) -> Iterator[tuple[Headline, Content]]:
+        """Articles with their text (all, or those of ``ids``), for building the search index."""
+        wanted = None if ids is None else set(ids)
         for number in sorted(self._segments):
             segment = self._segments[number]
+            heads = [
+                (slot, head) for slot, head in list(segment.heads.items())
+                if wanted is None or head.id in wanted
+            ]
+            if not heads:
+                continue
             storage = _storage(segment.articles)
             kept = number in self._open_articles
             docs = {doc.doc_id: doc for doc in segment.articles}
-            for slot, head in list(segment.heads.items()):
+            for slot, head in heads:
                 yield head, _content(docs.get(slot), storage.path)
             if not kept:
                 storage.forget()
