@@ -43,6 +43,7 @@ class Headline:
     starred: bool = False
     feed_url: str = ""  # the url (or file path) of the feed the article belongs to
     rev: int = 0  # bumped whenever the article's text changes: the search index keys on it
+    feed_id: str = ""  # the store's id of that feed
 
     @property
     def published_at(self) -> datetime | None:

@@ -54,6 +54,11 @@ class Report:
         return f"{self.source}: {self.counts}" if self.counts else (self.error or self.source)
 
 
+def _source_name(source: str) -> str:
+    """How the store names a source's feed: the URL as given, or the file's absolute path."""
+    return source if is_url(source) else str(Path(source).resolve())
+
+
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
@@ -161,7 +166,9 @@ def import_sources(
             else:
                 items, authoritative = loaded
                 try:
-                    report.counts = store.merge(items, authoritative=authoritative)
+                    report.counts = store.merge(
+                        items, authoritative=authoritative, source=_source_name(source)
+                    )
                 except ReaderError as error:
                     report.error = str(error)
             reports.append(report)

@@ -1,21 +1,25 @@
 """`reader repair` and `reader reset`: what to do with a store that no longer opens.
 
 :func:`repair` reads every file of the store in full (``Store.open`` only checks what it must
-to start fast), sets each damaged file aside under a new name, salvages every article it can
-read, and writes the repaired files atomically:
+to start fast), sets each damaged file aside under a new name, salvages every record it can
+read, checked by the same rules as the store (:mod:`reader.schema`), and writes the repaired
+files atomically:
 
 - from a file that no longer parses (truncated, garbage bytes) every intact ``"slot": {...}``
   record is decoded on its own; a record of the wrong shape is dropped;
-- a damaged or missing index is rebuilt from the articles file (the truth), plus whatever index
-  records survive for articles whose text is lost;
-- a damaged or lost articles file keeps what it still holds; an article known only from the
-  index comes back with its headline and an empty text;
-- read/starred flags are kept wherever their record survives.
+- a damaged or missing headlines file is rebuilt from the text files (the whole articles, the
+  truth), plus whatever headline records survive for articles whose text is lost;
+- a damaged or lost text file keeps what it still holds; an article known only from its
+  headline comes back with an empty text;
+- read/starred flags are kept wherever their record survives; a lost feed gets a placeholder;
+- meta.json is written anew to count every segment found.
 
 The damaged bytes are never changed: each file is hard-linked (or copied) to
-``NAME.damaged-YYYYmmdd-HHMMSS`` before the repaired version replaces it.
+``NAME.damaged-YYYYmmdd-HHMMSS`` before the repaired version replaces it. A store of an older
+format is migrated by opening it; repair refuses one that is newer.
 
-:func:`reset` sets the whole store directory aside as ``PATH.broken-YYYYmmdd-HHMMSS``.
+:func:`reset` sets the whole store folder aside as ``PATH.broken-YYYYmmdd-HHMMSS``; it only ever
+renames a folder that is a store.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,22 @@ from typing import Any
 import orjson
 
 from reader.errors import StoreDamaged, StoreError
+from reader.schema import (
+    APP,
+    FEED,
+    FLAGS,
+    FORMAT,
+    HEAD,
+    SEGMENT_SIZE,
+    TEXT,
+    TOMBSTONE,
+    Spec,
+    bucket_of,
+    is_valid,
+    segment_files,
+    slim,
+    text_file,
+)
 from reader.storage import (
     WriteLock,
     fsync_dir,
@@ -42,10 +61,11 @@ from reader.storage import (
     remove_temporaries,
     write_atomically,
 )
-from reader.store import FORMAT, HEAD_FIELDS, SEGMENT_SIZE, _head
+from reader.migrate import leftovers, migrate, store_format
+from reader.store import STORE_FILE
 
 Record = dict[str, Any]
-_SEGMENT_FILE = re.compile(r"^(\d{5})\.(articles|index|state)\.json$")
+_SEGMENT_FILE = re.compile(r"^(\d{5})\.((heads|flags)|\d{2}\.text)\.json$")
 # The start of one record of a TinyDB table: `{"12":{` or `,"12":{`. Outside a string a JSON
 # text holds no unescaped quote inside a string, so in an intact region this matches only a key.
 _RECORD_START = re.compile(r'[{,]\s*"(\d{1,9})"\s*:\s*(?=\{)')
@@ -106,36 +126,6 @@ def _reason(error: StoreDamaged, path: Path) -> str:
 # --- reading and salvaging ------------------------------------------------------------------
 
 
-def _valid_article(doc: Record, where: Path) -> bool:
-    try:
-        _head(doc, 0, where)
-    except StoreDamaged:
-        return False
-    body = doc.get("body", [])
-    return (
-        type(doc.get("standfirst", "")) is str
-        and type(body) is list
-        and all(type(p) is str for p in body)
-    )
-
-
-def _valid_head(doc: Record, where: Path) -> bool:
-    try:
-        _head(doc, 0, where)
-    except StoreDamaged:
-        return False
-    return True
-
-
-def _valid_state(doc: Record, where: Path) -> bool:
-    return all(type(doc.get(flag, False)) is bool for flag in ("read", "starred"))
-
-
-_VALID: dict[str, Callable[[Record, Path], bool]] = {
-    "articles": _valid_article, "index": _valid_head, "state": _valid_state,
-}
-
-
 def salvage(data: bytes) -> dict[int, Record]:
     """Every intact ``"slot": {...}`` record in what is left of a TinyDB file."""
     text = data.decode("utf-8", errors="replace")
@@ -154,7 +144,11 @@ def salvage(data: bytes) -> dict[int, Record]:
     return records
 
 
-def _read(path: Path, table: str) -> _File:
+def _valid_head(doc: object) -> bool:
+    return is_valid(TOMBSTONE if isinstance(doc, dict) and "gone" in doc else HEAD, doc)
+
+
+def _read(path: Path, table: str, spec: Spec | None = None) -> _File:
     found = _File(path, table)
     try:
         data = path.read_bytes()
@@ -172,15 +166,22 @@ def _read(path: Path, table: str) -> _File:
     except StoreDamaged as error:
         found.problem = _reason(error, path)
     docs = {int(k): v for k, v in raw.items()} if raw is not None else salvage(data)
-    valid = _VALID[table]
     for slot, doc in docs.items():
-        if 1 <= slot <= SEGMENT_SIZE and valid(doc, path):
+        if _valid_record(table, spec, slot, doc):
             found.records[slot] = doc
         else:
             found.dropped += 1
     if found.dropped and found.problem is None:
         found.problem = f"{found.dropped} records of the wrong shape"
     return found
+
+
+def _valid_record(table: str, spec: Spec | None, slot: int, doc: object) -> bool:
+    if table == "heads":
+        return 1 <= slot <= SEGMENT_SIZE and _valid_head(doc)
+    if table == "feeds":
+        return is_valid(FEED, doc)
+    return spec is not None and 1 <= slot <= SEGMENT_SIZE and is_valid(spec, doc)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -219,27 +220,26 @@ class _Repair:
 
     # --- the parts of a store --------------------------------------------------------------
 
-    def meta(self, has_segments: bool) -> None:
+    def meta(self, segments: int) -> None:
+        """meta.json: written anew if damaged, missing, or counting fewer segments than exist."""
         path = self.root / "meta.json"
         found = _File(path, "meta")
         try:
             tables = load_tables(path, path.read_bytes())
             doc = tables.get("meta", {}).get("1")
-            version = doc.get("format") if isinstance(doc, dict) else None
+            doc = doc if isinstance(doc, dict) else {}
+            version = doc.get("format")
             if not isinstance(version, int):
                 found.problem = "no format version"
             elif version > FORMAT:
                 raise StoreError(
                     f"{path}: written by a newer version of reader (store format {version}); "
-                    "nothing changed: open it with that version, or `reader reset`"
+                    "nothing changed: open it with that version"
                 )
-            elif version < FORMAT:
-                found.problem = f"store format {version}, older than {FORMAT}"
+            elif not isinstance(counted := doc.get("segments", 0), int) or counted < segments:
+                found.problem = "counts fewer segments than the store holds"
         except FileNotFoundError:
             found.missing = True
-            if not has_segments:
-                write_atomically(path, _meta_bytes())
-                return
         except StoreDamaged as error:
             found.problem = _reason(error, path)
         except OSError as error:
@@ -247,44 +247,68 @@ class _Repair:
         if found.missing or found.problem:
             head = f"meta.json: {'missing' if found.missing else f'damaged ({found.problem})'}"
             aside = "" if found.missing else f"; set aside as {self.set_aside(path).name}"
-            write_atomically(path, _meta_bytes())
+            write_atomically(path, _meta_bytes(segments))
             self.report.lines.append(f"{head}{aside}; written anew (store format {FORMAT})")
 
-    def segment(self, number: int) -> None:
-        stem = f"{number:05d}"
-        articles = _read(self.root / f"{stem}.articles.json", "articles")
-        index = _read(self.root / f"{stem}.index.json", "index")
-        state = _read(self.root / f"{stem}.state.json", "state")
+    def feeds(self, needed: set[str]) -> None:
+        """feeds.json: what survives, plus a placeholder for each feed that articles name."""
+        found = _read(self.root / "feeds.json", "feeds")
+        feeds = {doc["id"]: doc for doc in found.records.values()}
+        lost = sorted(needed - set(feeds))
+        for fid in lost:
+            feeds[fid] = {"id": fid, "url": f"legacy:recovered {fid}", "kind": "legacy",
+                          "title": "(recovered feed)"}
+        if found.problem or lost or (found.missing and feeds):
+            records = {n: slim(FEED, doc) for n, doc in enumerate(feeds.values(), 1)}
+            self.write(found, records, f"kept {len(found.records)} feeds, "
+                       f"{len(lost)} placeholders for feeds that articles name")
 
-        # The articles: what survives, plus the headlines of articles whose text was lost.
-        texts = dict(articles.records)
-        if articles.problem or (articles.missing and index.records):
-            from_index = 0
-            for slot, doc in index.records.items():
-                if slot not in texts:
-                    texts[slot] = {f: doc[f] for f in HEAD_FIELDS} | {"standfirst": "", "body": []}
-                    from_index += 1
-            self.write(
-                articles, texts,
-                f"kept {len(articles.records)} articles, rebuilt {from_index} from the index "
-                f"without their text",
-            )
+    def segment(self, number: int, buckets: list[int]) -> set[str]:
+        """Repair one segment's files; return the feed ids its articles name."""
+        heads_name, flags_name = segment_files(number)
+        heads = _read(self.root / heads_name, "heads")
+        flags = _read(self.root / flags_name, "flags", FLAGS)
+        texts = {b: _read(self.root / text_file(number, b), "text", TEXT) for b in buckets}
 
-        # The index: as it is if sound; else rebuilt from the articles (the truth).
-        heads = dict(index.records)
-        if index.problem or (index.missing and texts):
-            heads = {slot: {f: doc[f] for f in HEAD_FIELDS} for slot, doc in texts.items()}
-            self.write(
-                index, heads,
-                f"rebuilt {len(heads)} headlines from the articles file "
-                f"({len(set(heads) - set(index.records))} were not in the readable index)",
-            )
+        # The text files: what survives, plus the headlines of articles whose text was lost.
+        live = {s: d for s, d in heads.records.items() if "gone" not in d}
+        for bucket, found in texts.items():
+            wanted = {s: d for s, d in live.items() if bucket_of(s) == bucket}
+            if found.problem or (found.missing and wanted):
+                records = dict(found.records)
+                rebuilt = 0
+                for slot, doc in wanted.items():
+                    if slot not in records:
+                        records[slot] = slim(TEXT, doc)
+                        rebuilt += 1
+                self.write(found, records, f"kept {len(found.records)} articles, rebuilt "
+                           f"{rebuilt} from the headlines without their text")
+        for bucket in {bucket_of(s) for s in live} - set(texts):
+            found = _File(self.root / text_file(number, bucket), "text", missing=True)
+            records = {s: slim(TEXT, d) for s, d in live.items() if bucket_of(s) == bucket}
+            self.write(found, records, f"rebuilt {len(records)} articles from the headlines "
+                       "without their text")
+            texts[bucket] = found
+            found.records = records
+
+        # The headlines: as they are if sound; else rebuilt from the text files (the truth).
+        every_text = {s: d for found in texts.values() for s, d in found.records.items()}
+        records = dict(heads.records)
+        if heads.problem or heads.missing:
+            records = {s: d for s, d in heads.records.items() if "gone" in d}
+            records |= {s: slim(HEAD, d) for s, d in every_text.items()}
+            records |= {s: d for s, d in live.items() if s not in records}
+            self.write(heads, records, f"rebuilt {len(records)} headlines from the text files "
+                       f"({len(set(records) - set(heads.records))} were not in the readable "
+                       "headlines)")
 
         # The flags: whatever survives, for articles that exist.
-        if state.problem:
-            flags = {slot: doc for slot, doc in state.records.items() if slot in heads}
-            self.write(state, flags, f"kept the flags of {len(flags)} articles")
-        self.report.articles += len(heads)
+        if flags.problem or flags.missing:
+            kept = {s: d for s, d in flags.records.items() if s in records}
+            self.write(flags, kept, f"kept the flags of {len(kept)} articles")
+        alive = [d for d in records.values() if "gone" not in d]
+        self.report.articles += len(alive)
+        return {d["feed"] for d in records.values()}
 
     def first_screen_cache(self) -> None:
         """top.json is derived data: after a repair, or if unreadable, it simply goes."""
@@ -303,37 +327,59 @@ class _Repair:
                 self.report.lines.append("top.json: damaged start-up cache; removed")
 
 
-def _meta_bytes() -> bytes:
-    return orjson.dumps({"meta": {"1": {"format": FORMAT, "app": "reader-tui"}}})
+def _meta_bytes(segments: int) -> bytes:
+    record = {"format": FORMAT, "app": APP, "segments": segments}
+    return orjson.dumps({"meta": {"1": record}})
 
 
 def _store_dir(path: Path) -> Path:
+    """The store folder; anything that is not a store is refused before it is touched."""
     path = Path(path).expanduser()
     if not path.exists():
         raise StoreError(f"{path}: no store here")
     if not path.is_dir():
-        raise StoreError(f"{path}: is a file, but the store is a directory")
+        raise StoreError(f"{path}: is a file, but the store is a folder")
+    try:
+        names = [entry.name for entry in path.iterdir()]
+    except OSError as error:
+        raise StoreError(f"{path}: cannot read the store ({error.strerror})") from None
+    if not any(STORE_FILE.match(name) for name in names):
+        raise StoreError(f"{path}: not a reader store (no store files in it); nothing changed")
     return path
 
 
 def repair(path: Path) -> Report:
     """Set damaged files aside, salvage what they hold, write the repaired files; report."""
     root = _store_dir(path)
-    with WriteLock(root / "store.lock"):
+    with WriteLock(root / "store.lock") as lock:
+        job = _Repair(root)
+        try:
+            version = store_format(root)
+        except StoreDamaged:
+            version = FORMAT  # meta.json itself is damaged: repaired below
+        if leftovers(root) or (version or FORMAT) < FORMAT:
+            job.report.lines += migrate(root, lock, version)
         try:
             names = [entry.name for entry in root.iterdir()]
         except OSError as error:
             raise StoreError(f"{root}: cannot read the store ({error.strerror})") from None
-        numbers = sorted({int(m.group(1)) for m in map(_SEGMENT_FILE.match, names) if m})
-        job = _Repair(root)
-        job.meta(has_segments=bool(numbers))
+        files: dict[int, set[int]] = {}
+        for match in map(_SEGMENT_FILE.match, names):
+            if match:
+                buckets = files.setdefault(int(match.group(1)), set())
+                if match.group(2).endswith(".text"):
+                    buckets.add(int(match.group(2)[:2]))
         removed = remove_temporaries(root)
         if removed:
             job.report.lines.append(
                 f"removed {len(removed)} temporary files left by interrupted writes"
             )
-        for number in numbers:
-            job.segment(number)
+        count = max(files, default=-1) + 1
+        job.meta(count)
+        needed: set[str] = set()
+        for number in range(count):
+            needed |= job.segment(number, sorted(files.get(number, ())))
+        job.feeds(needed)
         job.first_screen_cache()
     return job.report
 

@@ -22,6 +22,7 @@ import errno
 import fcntl
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -180,12 +181,6 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc,unused-ignore]
         """Drop the in-memory copy: the next read comes from disk."""
         self._data, self._stamp, self._dirty = None, None, False
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group many TinyDB operations into one write of the file, or none if they fail."""
-        with transaction([self]):
-            yield
-
     def close(self) -> None:
         pass
 
@@ -220,12 +215,14 @@ def transaction(storages: Sequence[AtomicJSONStorage]) -> Iterator[None]:
             staged.append((storage, stage(storage.path, orjson.dumps(storage._data))))
         for position, (storage, tmp) in enumerate(staged):
             try:
-                commit(tmp, storage.path)
+                os.replace(tmp, storage.path)
             except OSError as error:
                 unchanged = position == 0 and tmp.exists()
                 raise _write_error(storage.path, error, unchanged=unchanged) from None
             storage._dirty = False
             storage._stamp = _stamp(os.stat(storage.path))
+        for directory in {storage.path.parent for storage, _ in staged}:
+            fsync_dir(directory)  # once for all the renames, not once per file
     except BaseException:
         for _, tmp in staged:
             with contextlib.suppress(OSError):
@@ -247,15 +244,18 @@ def remove_temporaries(directory: Path) -> list[Path]:
 
 
 class WriteLock:
-    """An exclusive advisory lock on the store, held only for the length of one write.
+    """An exclusive lock on the store, for threads of this process and for other processes.
 
-    Readers never take it (every file is replaced atomically); writers re-read what changed
-    under it, so two processes merge their changes instead of overwriting each other's.
+    A thread takes ``mutex`` (re-entrant) first, then an advisory ``flock`` on ``store.lock``
+    that excludes other processes; both are held only for the length of one write. Readers in
+    other processes never take it (every file is replaced atomically); writers re-read what
+    changed under it, so two processes merge their changes instead of overwriting each other's.
     """
 
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
         self.path = path
         self.timeout = timeout
+        self.mutex = threading.RLock()
         self._fd: int | None = None
         self._depth = 0
 
@@ -265,23 +265,32 @@ class WriteLock:
         except OSError as error:
             raise StoreError(f"{self.path}: cannot lock the store ({error.strerror})") from None
 
+    def _busy(self, who: str) -> StoreBusy:
+        return StoreBusy(
+            f"{self.path.parent}: the store is busy ({who} is writing to it for more than "
+            f"{self.timeout:.0f} s)"
+        )
+
     def __enter__(self) -> WriteLock:
-        if self._depth == 0:
-            fd = self._open()
-            deadline = time.monotonic() + self.timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        os.close(fd)
-                        raise StoreBusy(
-                            f"{self.path.parent}: the store is busy (another reader process is "
-                            f"writing to it for more than {self.timeout:.0f} s)"
-                        ) from None
-                    time.sleep(0.01)
-            self._fd = fd
+        deadline = time.monotonic() + self.timeout
+        if not self.mutex.acquire(timeout=self.timeout):
+            raise self._busy("another thread of this process")
+        try:
+            if self._depth == 0:
+                fd = self._open()
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            os.close(fd)
+                            raise self._busy("another reader process") from None
+                        time.sleep(0.01)
+                self._fd = fd
+        except BaseException:
+            self.mutex.release()
+            raise
         self._depth += 1
         return self
 
@@ -291,26 +300,36 @@ class WriteLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+        self.mutex.release()
 
     @contextlib.contextmanager
     def if_free(self) -> Iterator[bool]:
         """Hold the lock if nobody else does, without waiting; yield whether it is held."""
-        if self._depth:
-            self._depth += 1
+        if not self.mutex.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield True
+                finally:
+                    self._depth -= 1
+                return
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                yield False
+                return
+            self._fd, self._depth = fd, 1
             try:
                 yield True
             finally:
-                self._depth -= 1
-            return
-        fd = self._open()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            yield False
-            return
-        self._fd, self._depth = fd, 1
-        try:
-            yield True
+                self._depth = 0
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                self._fd = None
         finally:
-            self.__exit__()
+            self.mutex.release()

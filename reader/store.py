@@ -1,59 +1,116 @@
-"""The article store: a directory of small TinyDB files, shaped for 100,000 articles.
+"""The article store: a directory of small TinyDB files, shaped for 100,000 articles and more.
 
-TinyDB rewrites a whole file on every write, so the store is split to keep every write small:
+TinyDB rewrites a whole file on every write, so the store is split to keep every write small
+(the files and their records are described in :mod:`reader.schema`): headlines apart from text,
+text in files of 100 articles, flags apart from both. Marking an article read rewrites one small
+flags file; opening an article reads one text file; an import writes new segments and rewrites
+only the files whose articles it changed.
 
-- articles are grouped in segments of ``SEGMENT_SIZE``, each with three TinyDB files:
-  ``NNNNN.articles.json`` (the full article: the truth), ``NNNNN.index.json`` (what the headline
-  list needs, loaded at start-up) and ``NNNNN.state.json`` (read/starred, only where set);
-- marking an article read rewrites one small state file; an import appends new segments and
-  rewrites only the segments whose articles it changed;
-- a TinyDB doc_id is the article's slot in its segment; the article's identity is its ``id``.
+Every article belongs to one feed (a record in ``feeds.json``) and is identified within it by
+:func:`reader.article.item_key`: two feeds that use the same guid hold two articles.
 
-Every file is replaced atomically (see :mod:`reader.storage`). An import writes articles before
-the index, so a crash can leave unindexed text behind (ignored, then overwritten) but never an
-indexed article without its text.
+**Threading contract.** A :class:`Store` may be shared by threads. Every public method takes the
+store's lock, which excludes other threads of this process and, for writes, other processes
+(:class:`reader.storage.WriteLock`); a write waits at most its timeout and then raises
+:class:`StoreBusy`. Methods read and write disk, so a UI calls them from worker threads only.
+``headlines()`` returns a list that the store never changes afterwards: a caller may keep it.
+The :class:`Headline` objects in it are shared and updated in place (flags, feed names).
+
+Every file is replaced atomically (see :mod:`reader.storage`). An import writes, in order, the
+feeds, the text files, the flags and headlines files, then ``meta.json``; a crash between two
+renames leaves text without a headline (ignored, then overwritten), never a headline without
+its text or its feed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from tinydb import TinyDB
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
-from reader.article import Content, Headline, Item, make_id, title_key
+from reader.article import Content, Headline, Item, item_key, make_id, title_key
 from reader.errors import StoreDamaged, StoreError
+from reader.schema import (
+    APP,
+    FEED,
+    FLAGS,
+    FORMAT,
+    HEAD,
+    HEAD_FIELDS,
+    META,
+    SEGMENT_SIZE,
+    TEXT,
+    TOMBSTONE,
+    Record,
+    bucket_of,
+    check,
+    feed_id,
+    feed_name,
+    head_from,
+    segment_files,
+    slim,
+    text_file,
+)
 from reader.storage import (
+    TEMPORARY,
     AtomicJSONStorage,
     WriteLock,
-    load_tables,
     remove_temporaries,
     transaction,
     write_atomically,
 )
 
-SEGMENT_SIZE = 5000
-FORMAT = 1
-HEAD_FIELDS = ("id", "title", "feed", "published", "author", "link", "guid")
-_SEGMENT_NAME = re.compile(r"^(\d{5})\.index\.json$")
-_OPEN_ARTICLE_SEGMENTS = 3  # article files kept parsed in memory for the article pane
+_HEADS_NAME = re.compile(r"^(\d{5})\.heads\.json$")
+# Anything a store of any format holds: its presence without meta.json is damage, not a new store.
+STORE_FILE = re.compile(
+    r"^(meta|feeds|top)\.json$|^\d{5}\.(heads|flags|index|state|articles)\.json$"
+    r"|^\d{5}\.\d{2}\.text\.json$"
+)
+_OPEN_TEXT_FILES = 8  # text files kept parsed for the article pane
 FIRST_SCREEN = 200  # headlines kept in top.json so the app can paint before the store loads
-
-
-def _db(path: Path) -> TinyDB:
-    return TinyDB(path, storage=AtomicJSONStorage)
+_TOP_FIELDS = (*HEAD_FIELDS, "seq", "read", "starred", "feed_url", "feed_name")
+_TEXT_KINDS = ("text", "legacy")  # feeds whose title-only articles a feed item may claim
 
 
 def _storage(table: Table) -> AtomicJSONStorage:
-    return cast(AtomicJSONStorage, table.storage)
+    storage = table.storage
+    assert isinstance(storage, AtomicJSONStorage)
+    return storage
+
+
+def _table(path: Path, name: str) -> Table:
+    return TinyDB(path, storage=AtomicJSONStorage).table(name)
+
+
+def _stamp(path: Path) -> object:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _raw(table: Table) -> dict[str, Any] | None:
+    """The raw records of a file's one table (None if there is no file); a file without the
+    table is damage. Raw, not Table iteration: no Document copy of 5,000 records."""
+    storage = _storage(table)
+    tables = storage.read()
+    if tables is None:
+        return None
+    if table.name not in tables:
+        raise StoreDamaged(f"{storage.path}: damaged store file (no {table.name} table)")
+    raw: dict[str, Any] = tables[table.name]
+    return raw
 
 
 @dataclass
@@ -69,119 +126,35 @@ class Counts:
 
 
 class _Segment:
-    """The three files of one segment and the headlines loaded from its index."""
+    """One segment's files and what was loaded from them."""
 
     def __init__(self, root: Path, number: int) -> None:
+        self.root = root
         self.number = number
-        stem = root / f"{number:05d}"
-        self.index = _db(stem.with_suffix(".index.json")).table("index")
-        self.articles = _db(stem.with_suffix(".articles.json")).table("articles")
-        self.state = _db(stem.with_suffix(".state.json")).table("state")
+        heads, flags = segment_files(number)
+        self.heads_table = _table(root / heads, "heads")
+        self.flags_table = _table(root / flags, "flags")
+        self.texts: dict[int, Table] = {}
         self.heads: dict[int, Headline] = {}
+        self.graves: dict[int, Record] = {}  # slot -> TOMBSTONE record
         self.last = 0  # the highest slot in use
-        self.index_stamp: object = None
-        self.state_stamp: object = None
+        self.heads_stamp: object = None
+        self.flags_stamp: object = None
+
+    def text(self, bucket: int) -> Table:
+        table = self.texts.get(bucket)
+        if table is None:
+            table = self.texts[bucket] = _table(self.root / text_file(self.number, bucket), "text")
+        return table
 
     def free_slot(self) -> int | None:
         return self.last + 1 if self.last < SEGMENT_SIZE else None
 
 
-def _file_stamp(table: Table) -> object:
-    try:
-        stat = _storage(table).path.stat()
-    except FileNotFoundError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-
-
-def _head(doc: dict[str, Any], seq: int, where: Path) -> Headline:
-    """A Headline from an index record; anything but the shape we wrote is damage."""
-    try:
-        head = Headline(
-            doc["id"], doc["title"], doc["feed"], doc["published"], doc["author"], doc["link"],
-            doc["guid"], seq,
-        )
-    except (KeyError, TypeError) as missing:
-        raise StoreDamaged(f"{where}: damaged store file (an article lacks {missing})") from None
-    published = head.published
-    if not (
-        type(head.id) is str and type(head.title) is str and type(head.feed) is str
-        and type(head.author) is str and type(head.link) is str and type(head.guid) is str
-        and (published is None or type(published) is int)
-    ):
-        raise StoreDamaged(f"{where}: damaged store file (an article has a field of wrong type)")
-    return head
-
-
-def _cached_head(doc: dict[str, Any], where: Path) -> Headline:
-    head = _head(doc, doc["seq"], where)
-    head.read, head.starred = bool(doc.get("read")), bool(doc.get("starred"))
-    return head
-
-
-def _content(doc: object, where: Path) -> Content:
-    """The text of an articles record; a record of another shape is damage."""
-    if not isinstance(doc, dict):
-        return Content()
-    standfirst, body = doc.get("standfirst", ""), doc.get("body", [])
-    if type(standfirst) is not str or type(body) is not list or not all(
-        type(paragraph) is str for paragraph in body
-    ):
-        raise StoreDamaged(f"{where}: damaged store file (an article has a field of wrong type)")
-    return Content(standfirst=standfirst, body=list(body))
-
-
-_ARTICLES_START, _ARTICLES_END = b'{"articles":{', b"}}"
-
-
-def _check_articles_file(path: Path) -> None:
-    """Cheaply tell a whole articles file from a truncated one, without parsing it.
-
-    What this program writes starts and ends with fixed bytes; a file that does not is parsed
-    in full to decide. Damage inside a file that looks whole is found when it is read.
-    """
-    try:
-        with open(path, "rb") as handle:
-            start = handle.read(len(_ARTICLES_START))
-            handle.seek(max(handle.seek(0, 2) - len(_ARTICLES_END), 0))
-            end = handle.read()
-    except FileNotFoundError:
-        raise StoreDamaged(f"{path}: missing, but its index lists articles") from None
-    except OSError as error:
-        raise StoreError(f"{path}: cannot read ({error.strerror})") from None
-    if (start != _ARTICLES_START or end != _ARTICLES_END) and "articles" not in load_tables(
-        path, path.read_bytes()
-    ):
-        raise StoreDamaged(f"{path}: damaged store file (no articles table)")
-
-
-def _table(storage: AtomicJSONStorage, name: str) -> dict[str, Any]:
-    """The raw records of a file's one table; a file without it is damage ({} if no file)."""
-    tables = storage.read()
-    if tables is None:
-        return {}
-    if name not in tables:
-        raise StoreDamaged(f"{storage.path}: damaged store file (no {name} table)")
-    return tables[name]
-
-
-def _drop(mapping: dict[str, str], key: str, article_id: str) -> None:
-    if mapping.get(key) == article_id:
-        del mapping[key]
-
-
-def _record(item: Item) -> dict[str, Any]:
-    return {
-        "title": item.title, "feed": item.feed, "published": item.published,
-        "author": item.author, "link": item.link, "guid": item.guid,
-        "standfirst": item.standfirst, "body": list(item.body),
-    }
-
-
-def _merge(current: dict[str, Any], item: Item, authoritative: bool) -> dict[str, Any]:
+def _merge(current: Record, item: Item, authoritative: bool) -> Record:
     """A feed item overwrites what it carries; seed text only fills what is missing."""
     merged = dict(current)
-    for name, value in _record(item).items():
+    for name, value in _item_fields(item).items():
         if value in ("", None, []):
             continue
         if authoritative or merged.get(name) in ("", None, []):
@@ -189,73 +162,104 @@ def _merge(current: dict[str, Any], item: Item, authoritative: bool) -> dict[str
     return merged
 
 
+def _item_fields(item: Item) -> Record:
+    return {
+        "title": item.title, "published": item.published, "author": item.author,
+        "link": item.link, "guid": item.guid, "standfirst": item.standfirst,
+        "body": list(item.body),
+    }
+
+
+def _content(record: Record) -> Content:
+    return Content(standfirst=record["standfirst"], body=list(record["body"]))
+
+
 class Store:
-    """All stored articles: headlines in memory, text on demand, state written per change."""
+    """All stored articles: headlines in memory, text on demand, flags written per change."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.generation = 0  # bumped whenever the headlines change (flags included)
-        self.articles_generation = 0  # bumped only when articles are added or their text changes
+        self.articles_generation = 0  # bumped only when articles are added, changed or removed
+        self.notices: list[str] = []  # what opening did that the user should hear (migration)
         self._lock = WriteLock(path / "store.lock")
+        self._mutex = self._lock.mutex
+        self._meta = _table(path / "meta.json", "meta")
+        self._feeds_table = _table(path / "feeds.json", "feeds")
         self._reset()
 
     def _reset(self) -> None:
         self._segments: dict[int, _Segment] = {}
+        self._segment_count = 0
+        self._meta_stamp: object = None
+        self._feeds: dict[str, Record] = {}
+        self._feed_by_url: dict[str, str] = {}
+        self._feeds_stamp: object = None
         self._heads: dict[str, Headline] = {}
         self._where: dict[str, tuple[int, int]] = {}
-        self._by_key: dict[str, str] = {}
-        self._by_title: dict[str, str] = {}
-        self._by_title_unkeyed: dict[str, str] = {}
-        self._keys_ready = False  # the merge keys are built on the first merge, not at start-up
-        self._titles_ready = False  # titles of all articles: only for seed text, built then
+        self._graves: dict[str, tuple[int, int]] = {}
+        self._by_key: dict[tuple[str, str], str] = {}  # (feed id, item key) -> article id
+        self._claimable: dict[str, str] = {}  # title -> title-only article of seed text
+        self._by_title: dict[str, str] = {}  # title -> any article: only for seed text
+        self._keys_ready = False  # the match maps are built on the first merge, not at start
+        self._titles_ready = False
         self._ordered: list[Headline] | None = None
-        self._open_articles: OrderedDict[int, None] = OrderedDict()
+        self._open_texts: OrderedDict[tuple[int, int], Table] = OrderedDict()
 
     # --- opening ---------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Store:
-        """Open (or create) the store at ``path``; a damaged file raises, and is left alone."""
+        """Open (or create) the store at ``path``; a damaged file raises, and is left alone.
+
+        Only a store, or an empty or new folder, is opened: any other folder is refused before
+        anything is written into it. A store of an older format is migrated first.
+        """
         path = Path(path).expanduser()
-        if path.exists() and not path.is_dir():
-            raise StoreError(f"{path}: is a file, but the store is a directory")
-        if not path.exists():
-            if not create:
-                raise StoreError(f"{path}: no store here")
-            try:
-                path.mkdir(parents=True, exist_ok=True)  # another process may be first
-            except OSError as error:
-                raise StoreError(f"{path}: cannot create the store ({error.strerror})") from None
+        check_folder(path, create=create)
         store = cls(path)
-        store._check_meta()
-        store.refresh()
-        store._remove_temporaries()
+        with store._mutex:
+            store._open_meta()
+            store.refresh()
+            store._remove_temporaries()
         return store
 
-    def _check_meta(self) -> None:
+    def _open_meta(self) -> None:
         where = self.path / "meta.json"
-        meta = _db(where).table("meta")
         if not where.exists():
-            if self._segment_numbers():
-                raise StoreDamaged(f"{where}: missing, but the store holds articles")
             with self._lock:
                 if not where.exists():  # another process may have created the store meanwhile
-                    meta.insert(Document({"format": FORMAT, "app": "reader-tui"}, doc_id=1))
-        doc = meta.get(doc_id=1)
-        version = doc.get("format") if isinstance(doc, dict) else None
+                    write_atomically(where, _meta_bytes(0))
+        version = self._read_meta()
+        from reader.migrate import leftovers, migrate
+
+        if version < FORMAT or leftovers(self.path):
+            self.notices.extend(migrate(self.path, self._lock, version))
+            self._meta_stamp = None
+            self._read_meta()
+
+    def _read_meta(self) -> int:
+        """Re-read meta.json if it changed; return its format (newer formats are refused)."""
+        where = self.path / "meta.json"
+        stamp = _stamp(where)
+        if stamp is None:
+            raise StoreDamaged(f"{where}: missing, but the store holds articles")
+        if stamp == self._meta_stamp:
+            return FORMAT
+        raw = _raw(self._meta) or {}
+        meta = raw.get("1")
+        version = meta.get("format") if isinstance(meta, dict) else None
         if not isinstance(version, int):
             raise StoreDamaged(f"{where}: damaged store file (no format version)")
         if version > FORMAT:
-            raise StoreDamaged(f"{where}: written by a newer version (store format {version})")
-        if version < FORMAT:
-            raise StoreDamaged(f"{where}: an older store format ({version}); run `reader repair`")
-
-    def _segment_numbers(self) -> list[int]:
-        try:
-            names = [entry.name for entry in self.path.iterdir()]
-        except OSError as error:
-            raise StoreError(f"{self.path}: cannot read the store ({error.strerror})") from None
-        return sorted(int(m.group(1)) for m in map(_SEGMENT_NAME.match, names) if m)
+            raise StoreDamaged(
+                f"{where}: written by a newer version of reader (store format {version}); "
+                "open it with that version"
+            )
+        if version == FORMAT:
+            self._segment_count = check(META, meta, where, "the meta record")["segments"]
+            self._meta_stamp = stamp
+        return version
 
     def _remove_temporaries(self) -> None:
         """Delete the temporary files of writes that were killed, if no write is under way."""
@@ -270,80 +274,167 @@ class Store:
         Derived data for a fast first paint only: the full store replaces it a moment later.
         """
         try:
-            table = _db(Path(path).expanduser() / "top.json").table("top")
-            return [_cached_head(doc, _storage(table).path) for doc in table]
+            table = _table(Path(path).expanduser() / "top.json", "top")
+            heads = []
+            for doc in table:
+                head = head_from(doc, doc["seq"], _storage(table).path)
+                head.read, head.starred = bool(doc["read"]), bool(doc["starred"])
+                head.feed, head.feed_url = str(doc["feed_name"]), str(doc["feed_url"])
+                heads.append(head)
+            return heads
         except Exception:  # a missing or damaged cache only costs the fast first paint
             return []
 
     def save_first_screen(self) -> None:
         """Write top.json: the newest headlines with their flags (see :meth:`first_screen`)."""
-        fields = (*HEAD_FIELDS, "seq", "read", "starred")
-        top = {
-            str(row): {f: getattr(head, f) for f in fields}
-            for row, head in enumerate(self.headlines()[:FIRST_SCREEN], 1)
-        }
-        with self._lock:  # written whole, never read first: a damaged cache is replaced
-            write_atomically(self.path / "top.json", orjson.dumps({"top": top}))
+        with self._mutex:
+            top = {
+                str(row): {
+                    f: getattr(head, f) for f in _TOP_FIELDS
+                    if f not in ("feed", "feed_name")
+                } | {"feed": head.feed_id, "feed_name": head.feed}
+                for row, head in enumerate(self.headlines()[:FIRST_SCREEN], 1)
+            }
+            with self._lock:  # written whole, never read first: a damaged cache is replaced
+                write_atomically(self.path / "top.json", orjson.dumps({"top": top}))
 
     # --- keeping up with the files ---------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Re-read whatever another process changed since we last looked; True if anything did."""
+        """Re-read whatever another process changed since we last looked; True if anything did.
+
+        meta.json is read before the folder is listed, and the writer renames headlines before
+        meta.json: so a segment that meta.json counts and that is missing is really missing.
+        """
+        with self._mutex:
+            changed = self._refresh_feeds()
+            self._read_meta()
+            numbers = set(range(self._segment_count)) | set(self._heads_files())
+            for number in sorted(numbers):
+                changed |= self._refresh_segment(number)
+            if changed:
+                self._changed()
+            return changed
+
+    def _heads_files(self) -> list[int]:
+        try:
+            names = [entry.name for entry in self.path.iterdir()]
+        except OSError as error:
+            raise StoreError(f"{self.path}: cannot read the store ({error.strerror})") from None
+        return [int(m.group(1)) for m in map(_HEADS_NAME.match, names) if m]
+
+    def _refresh_segment(self, number: int) -> bool:
+        segment = self._segments.get(number)
+        if segment is None:
+            segment = self._segments[number] = _Segment(self.path, number)
         changed = False
-        for number in self._segment_numbers():
-            segment = self._segments.get(number)
-            if segment is None:
-                segment = self._segments[number] = _Segment(self.path, number)
-            stamp = _file_stamp(segment.index)
-            if stamp != segment.index_stamp:
-                self._load_index(segment)
-                segment.index_stamp = stamp
-                segment.state_stamp = None
-                self.articles_generation += 1
-                changed = True
-            stamp = _file_stamp(segment.state)
-            if stamp != segment.state_stamp:
-                self._load_state(segment)
-                segment.state_stamp = stamp
-                changed = True
-        if changed:
-            self._changed()
+        heads_path = _storage(segment.heads_table).path
+        stamp = _stamp(heads_path)
+        if stamp is None:
+            raise StoreDamaged(
+                f"{heads_path}: missing, but meta.json says the store has "
+                f"{self._segment_count} segments; run `reader repair`"
+            )
+        if stamp != segment.heads_stamp:
+            self._load_heads(segment)
+            segment.heads_stamp = stamp
+            segment.flags_stamp = None
+            self.articles_generation += 1
+            changed = True
+        flags_path = _storage(segment.flags_table).path
+        stamp = _stamp(flags_path)
+        if stamp is None and number < self._segment_count:
+            raise StoreDamaged(
+                f"{flags_path}: missing, but the store has that segment; run `reader repair`"
+            )
+        if stamp != segment.flags_stamp:
+            self._load_flags(segment)
+            segment.flags_stamp = stamp
+            changed = True
         return changed
+
+    def _refresh_feeds(self) -> bool:
+        path = _storage(self._feeds_table).path
+        stamp = _stamp(path)
+        if stamp == self._feeds_stamp:
+            return False
+        raw = _raw(self._feeds_table) or {}
+        feeds = {}
+        for doc in raw.values():
+            record = check(FEED, doc, path, "a feed")
+            feeds[record["id"]] = record
+        self._feeds, self._feeds_stamp = feeds, stamp
+        self._feed_by_url = {}
+        for record in feeds.values():
+            self._feed_by_url[record["url"]] = record["id"]
+        for head in self._heads.values():
+            self._name(head)
+        return True
+
+    def _name(self, head: Headline) -> None:
+        feed = self._feeds.get(head.feed_id)
+        if feed is None:
+            # A writer renames feeds.json before the headlines that need it: read it again.
+            self._feeds_stamp = None
+            self._refresh_feeds()
+            feed = self._feeds.get(head.feed_id)
+            if feed is None:
+                raise StoreDamaged(
+                    f"{self.path / 'feeds.json'}: damaged store file (no feed {head.feed_id}, "
+                    "which articles belong to); run `reader repair`"
+                )
+        head.feed, head.feed_url = feed_name(feed), feed["url"]
 
     def _changed(self) -> None:
         self._ordered = None
         self.generation += 1
 
-    def _load_index(self, segment: _Segment) -> None:
+    def _load_heads(self, segment: _Segment) -> None:
         for head in segment.heads.values():
             self._forget(head)
-        segment.heads = {}
-        storage = _storage(segment.index)
+        for grave in segment.graves.values():
+            self._graves.pop(grave["id"], None)
+            if self._keys_ready:
+                self._by_key.pop((grave["feed"], grave["key"]), None)
+        segment.heads, segment.graves = {}, {}
+        storage = _storage(segment.heads_table)
         base = segment.number * SEGMENT_SIZE
-        # The raw table, not Table iteration: no Document copy of 100,000 records at start-up.
-        raw = _table(storage, "index")
-        for key, doc in raw.items():
+        buckets = set()
+        for key, doc in (_raw(segment.heads_table) or {}).items():
             slot = int(key)
-            head = _head(doc, base + slot, storage.path)
+            if isinstance(doc, dict) and "gone" in doc:
+                grave = check(TOMBSTONE, doc, storage.path, "a tombstone")
+                segment.graves[slot] = grave
+                self._graves[grave["id"]] = (segment.number, slot)
+                if self._keys_ready:
+                    self._by_key[(grave["feed"], grave["key"])] = grave["id"]
+                continue
+            head = head_from(doc, base + slot, storage.path)
+            self._name(head)
             segment.heads[slot] = head
             self._remember(head, segment.number, slot)
-        segment.last = max(segment.heads, default=0)
+            buckets.add(bucket_of(slot))
+        segment.last = max([*segment.heads, *segment.graves], default=0)
         storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
-        if segment.heads:
-            _check_articles_file(_storage(segment.articles).path)
+        for bucket in sorted(buckets):
+            path = _storage(segment.text(bucket)).path
+            if not path.exists():
+                raise StoreDamaged(
+                    f"{path}: missing, but {storage.path.name} lists its articles; "
+                    "run `reader repair`"
+                )
 
-    def _load_state(self, segment: _Segment) -> None:
+    def _load_flags(self, segment: _Segment) -> None:
         for head in segment.heads.values():
             head.read = head.starred = False
-        where = _storage(segment.state).path
-        _table(_storage(segment.state), "state")
-        for doc in segment.state:
-            read, starred = doc.get("read", False), doc.get("starred", False)
-            if type(read) is not bool or type(starred) is not bool:
-                raise StoreDamaged(f"{where}: damaged store file (a flag is not true or false)")
-            flagged = segment.heads.get(doc.doc_id)
+        where = _storage(segment.flags_table).path
+        for key, doc in (_raw(segment.flags_table) or {}).items():
+            flags = check(FLAGS, doc, where, "a flag record")
+            flagged = segment.heads.get(int(key))
             if flagged is not None:
-                flagged.read, flagged.starred = read, starred
+                flagged.read, flagged.starred = flags["read"], flags["starred"]
+
+    # --- the maps that match an imported item to a stored article --------------------------
 
     def _remember(self, head: Headline, number: int, slot: int) -> None:
         self._heads[head.id] = head
@@ -351,14 +442,33 @@ class Store:
         if self._keys_ready:
             self._add_keys(head)
 
+    def _claimable_title(self, head: Headline) -> str | None:
+        """The title by which a feed item may claim this article: seed text has nothing else."""
+        feed = self._feeds.get(head.feed_id)
+        if head.guid or head.link or feed is None or feed["kind"] not in _TEXT_KINDS:
+            return None
+        return title_key(head.title)
+
     def _add_keys(self, head: Headline) -> None:
-        key = head.guid or head.link
-        if key:
-            self._by_key.setdefault(key, head.id)
-        else:
-            self._by_title_unkeyed.setdefault(title_key(head.title), head.id)
+        self._by_key.setdefault((head.feed_id, item_key(head.guid, head.link, head.title)), head.id)
+        claim = self._claimable_title(head)
+        if claim is not None:
+            self._claimable.setdefault(claim, head.id)
         if self._titles_ready:
             self._by_title.setdefault(title_key(head.title), head.id)
+
+    def _forget(self, head: Headline) -> None:
+        self._heads.pop(head.id, None)
+        self._where.pop(head.id, None)
+        if self._keys_ready:
+            key = (head.feed_id, item_key(head.guid, head.link, head.title))
+            if self._by_key.get(key) == head.id:
+                del self._by_key[key]
+            claim = self._claimable_title(head)
+            if claim is not None and self._claimable.get(claim) == head.id:
+                del self._claimable[claim]
+        if self._titles_ready and self._by_title.get(title_key(head.title)) == head.id:
+            del self._by_title[title_key(head.title)]
 
     def _in_order(self) -> Iterator[Headline]:
         for number in sorted(self._segments):
@@ -367,10 +477,12 @@ class Store:
                 yield heads[slot]
 
     def _ensure_keys(self) -> None:
-        """Build the maps that match an imported item to a stored article (first one wins)."""
         if not self._keys_ready:
             for head in self._in_order():
                 self._add_keys(head)
+            for segment in self._segments.values():
+                for grave in segment.graves.values():
+                    self._by_key[(grave["feed"], grave["key"])] = grave["id"]
             self._keys_ready = True
 
     def _ensure_titles(self) -> None:
@@ -381,222 +493,405 @@ class Store:
                 self._by_title.setdefault(title_key(head.title), head.id)
             self._titles_ready = True
 
-    def _forget(self, head: Headline) -> None:
-        self._heads.pop(head.id, None)
-        self._where.pop(head.id, None)
-        key = head.guid or head.link
-        if self._keys_ready:
-            if key:
-                _drop(self._by_key, key, head.id)
-            else:
-                _drop(self._by_title_unkeyed, title_key(head.title), head.id)
-        if self._titles_ready:
-            _drop(self._by_title, title_key(head.title), head.id)
-
     # --- reading ---------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self._heads)
 
     def headlines(self) -> list[Headline]:
-        """Every article's headline, newest first (seed order where there are no dates)."""
-        if self._ordered is None:
-            # Two C-speed stable sorts instead of a Python key function: 4x faster at 100k.
-            heads = sorted(self._heads.values(), key=attrgetter("seq"))
-            dated = [h for h in heads if h.published is not None]
-            dated.sort(key=attrgetter("published"), reverse=True)
-            self._ordered = dated + [h for h in heads if h.published is None]
-        return self._ordered
+        """Every article's headline, newest first (import order where there are no dates)."""
+        with self._mutex:
+            if self._ordered is None:
+                # Two C-speed stable sorts instead of a Python key function: 4x faster at 100k.
+                heads = sorted(self._heads.values(), key=attrgetter("seq"))
+                dated = [h for h in heads if h.published is not None]
+                dated.sort(key=attrgetter("published"), reverse=True)
+                self._ordered = dated + [h for h in heads if h.published is None]
+            return self._ordered
 
     def get(self, article_id: str) -> Headline | None:
         return self._heads.get(article_id)
 
-    def content(self, article_id: str) -> Content:
-        """The article's text, read from its segment's articles file."""
-        number, slot = self._where[article_id]
-        segment = self._segments[number]
-        doc = segment.articles.get(doc_id=slot)
-        self._keep_open(number)
-        return _content(doc, _storage(segment.articles).path)
+    def feeds(self) -> list[Record]:
+        """Every feed record, as stored (see :data:`reader.schema.FEED`)."""
+        with self._mutex:
+            return [dict(record) for record in self._feeds.values()]
 
-    def _keep_open(self, number: int) -> None:
-        """Keep a few parsed article files for the pane; let the others go."""
-        self._open_articles[number] = None
-        self._open_articles.move_to_end(number)
-        while len(self._open_articles) > _OPEN_ARTICLE_SEGMENTS:
-            old, _ = self._open_articles.popitem(last=False)
-            _storage(self._segments[old].articles).forget()
+    def content(self, article_id: str) -> Content:
+        """The article's text: reads one text file of 100 articles, not a whole segment."""
+        with self._mutex:
+            number, slot = self._where[article_id]
+            return _content(self._text(number, slot) or check(TEXT, self._bare(number, slot),
+                                                                 self.path))
+
+    def _text(self, number: int, slot: int) -> Record | None:
+        """The TEXT record of a slot, or None if its text was lost (a repaired store)."""
+        key = (number, bucket_of(slot))
+        table = self._segments[number].text(key[1])
+        self._open_texts[key] = table
+        self._open_texts.move_to_end(key)
+        while len(self._open_texts) > _OPEN_TEXT_FILES:
+            _, old = self._open_texts.popitem(last=False)
+            _storage(old).forget()
+        doc = (_raw(table) or {}).get(str(slot))
+        if doc is None:
+            return None
+        return check(TEXT, doc, _storage(table).path, "an article")
+
+    def _bare(self, number: int, slot: int) -> Record:
+        head = self._segments[number].heads[slot]
+        record = {f: getattr(head, f) for f in HEAD_FIELDS if f != "feed"}
+        return record | {"feed": head.feed_id}
 
     def contents(self, ids: Iterable[str] | None = None) -> Iterator[tuple[Headline, Content]]:
-        """Articles with their text (all, or those of ``ids``), for building the search index."""
-        wanted = None if ids is None else set(ids)
-        for number in sorted(self._segments):
-            segment = self._segments[number]
-            heads = [
-                (slot, head) for slot, head in list(segment.heads.items())
-                if wanted is None or head.id in wanted
-            ]
-            if not heads:
-                continue
-            storage = _storage(segment.articles)
-            kept = number in self._open_articles
-            docs = {doc.doc_id: doc for doc in segment.articles}
+        """Articles with their text (all, or those of ``ids``), a text file at a time."""
+        with self._mutex:
+            wanted = None if ids is None else set(ids)
+            jobs: dict[tuple[int, int], list[tuple[int, Headline]]] = {}
+            for number in sorted(self._segments):
+                for slot, head in sorted(self._segments[number].heads.items()):
+                    if wanted is None or head.id in wanted:
+                        jobs.setdefault((number, bucket_of(slot)), []).append((slot, head))
+        for (number, bucket), heads in jobs.items():
+            with self._mutex:
+                table = self._segments[number].text(bucket)
+                kept = (number, bucket) in self._open_texts
+                raw = _raw(table) or {}
+                path = _storage(table).path
+                if not kept:
+                    _storage(table).forget()
             for slot, head in heads:
-                yield head, _content(docs.get(slot), storage.path)
-            if not kept:
-                storage.forget()
+                doc = raw.get(str(slot))
+                yield head, (Content() if doc is None else _content(check(TEXT, doc, path)))
 
-    # --- writing ---------------------------------------------------------------------------
+    # --- writing flags ---------------------------------------------------------------------
 
     def set_read(self, article_id: str, read: bool = True) -> None:
-        self._set_state(article_id, read=read)
+        self._set_flags([article_id], read=read)
 
     def set_starred(self, article_id: str, starred: bool = True) -> None:
-        self._set_state(article_id, starred=starred)
+        self._set_flags([article_id], starred=starred)
 
-    def _set_state(self, article_id: str, **change: bool) -> None:
-        """Write one article's flags, durably, without touching any article text."""
+    def mark_read(self, article_ids: Iterable[str], read: bool = True) -> int:
+        """Mark many articles at once: one write per segment; returns how many changed."""
+        return self._set_flags(list(article_ids), read=read)
+
+    def _set_flags(self, article_ids: list[str], **change: bool) -> int:
+        """Write flags durably, without touching any article text; all or nothing."""
         with self._lock:
             self.refresh()
-            if article_id not in self._where:
-                raise StoreError(f"{self.path}: no article {article_id}")
-            number, slot = self._where[article_id]
-            segment = self._segments[number]
-            head = segment.heads[slot]
-            flags = {"read": head.read, "starred": head.starred, **change}
-            if segment.state.contains(doc_id=slot):
-                segment.state.update(flags, doc_ids=[slot])
-            else:
-                segment.state.insert(Document(flags, doc_id=slot))
-            head.read, head.starred = flags["read"], flags["starred"]
-            segment.state_stamp = _file_stamp(segment.state)
+            by_segment: dict[int, list[int]] = {}
+            for article_id in article_ids:
+                if article_id not in self._where:
+                    raise StoreError(f"{self.path}: no article {article_id}")
+                number, slot = self._where[article_id]
+                head = self._segments[number].heads[slot]
+                if any(getattr(head, name) != value for name, value in change.items()):
+                    by_segment.setdefault(number, []).append(slot)
+            segments = [self._segments[number] for number in sorted(by_segment)]
+            with transaction([_storage(s.flags_table) for s in segments]):
+                for segment in segments:
+                    raw = _raw(segment.flags_table)
+                    docs = {} if raw is None else raw
+                    for slot in by_segment[segment.number]:
+                        head = segment.heads[slot]
+                        flags = {"read": head.read, "starred": head.starred, **change}
+                        docs[str(slot)] = flags
+                    _storage(segment.flags_table).write({"flags": docs})
+            for segment in segments:
+                for slot in by_segment[segment.number]:
+                    for name, value in change.items():
+                        setattr(segment.heads[slot], name, value)
+                segment.flags_stamp = _stamp(_storage(segment.flags_table).path)
+            if segments:
+                self.generation += 1
+            return sum(len(slots) for slots in by_segment.values())
 
-    def merge(self, items: Iterable[Item], *, authoritative: bool) -> Counts:
+    # --- writing articles ------------------------------------------------------------------
+
+    def merge(
+        self, items: Iterable[Item], *, authoritative: bool, source: str
+    ) -> Counts:
         """Add new articles and enrich known ones; ``authoritative`` items (feeds) win conflicts.
 
-        Runs under the write lock after re-reading what other processes wrote, so concurrent
-        imports merge. A write that fails (a full disk) changes no file, and the store in memory
-        is read again from disk.
+        ``source`` is the feed's url or file path: the feed the items belong to. Runs under the
+        write lock after re-reading what other processes wrote, so concurrent imports merge. A
+        write that fails (a full disk) changes no file, and memory is read again from disk.
         """
         items = list(items)
         with self._lock:
             self.refresh()
             try:
-                counts = self._merge_locked(items, authoritative)
+                return _Merge(self, source, "feed" if authoritative else "text").run(
+                    items, authoritative
+                )
             except BaseException:
                 self._reload()  # memory may be ahead of the disk: read the disk again
                 raise
-            return counts
 
-    def _merge_locked(self, items: list[Item], authoritative: bool) -> Counts:
-        self._ensure_keys()
-        counts = Counts()
-        pending: dict[int, dict[int, dict[str, Any]]] = {}
-        for item in items:
-            article_id = self._match(item)
-            if article_id is None:
-                number, slot = self._allocate(pending)
-                record = _record(item)
-                key = item.guid or item.link
-                record["id"] = (
-                    make_id("key", key) if key else make_id("title", title_key(item.title))
-                )
-                if record["id"] in self._heads:  # same id, different key: keep both apart
-                    record["id"] = make_id("dup", f"{record['id']}:{number}:{slot}")
-                pending.setdefault(number, {})[slot] = record
-                self._install(record, number, slot)
-                counts.added += 1
-                continue
-            number, slot = self._where[article_id]
-            head = self._segments[number].heads[slot]
-            current = pending.get(number, {}).get(slot) or self._article(number, slot, head)
-            merged = _merge(current, item, authoritative)
-            # A crash between the two renames of an update can leave the index behind the text:
-            # compare both, so that importing again brings the headline up to date.
-            if merged == current and all(getattr(head, f) == merged.get(f) for f in HEAD_FIELDS):
-                counts.unchanged += 1
-                continue
-            pending.setdefault(number, {})[slot] = merged
-            self._forget(self._segments[number].heads[slot])
-            self._install(merged, number, slot)
-            counts.updated += 1
-        self._write_segments(pending)
-        for number, segment in self._segments.items():
-            if number not in self._open_articles:
-                _storage(segment.articles).forget()
-        if pending:
-            self._changed()
-            self.articles_generation += 1
-            with contextlib.suppress(StoreError):  # only a cache for the next start-up
-                self.save_first_screen()
-        return counts
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Remove articles, leaving tombstones so that a refresh does not bring them back."""
+        with self._lock:
+            self.refresh()
+            self._ensure_keys()
+            now = int(time.time())
+            ids = [i for i in dict.fromkeys(article_ids) if i in self._where]
+            heads: dict[int, dict[int, Record]] = {}
+            texts: dict[tuple[int, int], dict[int, Record | None]] = {}
+            for article_id in ids:
+                number, slot = self._where[article_id]
+                head = self._segments[number].heads[slot]
+                key = item_key(head.guid, head.link, head.title)
+                heads.setdefault(number, {})[slot] = {
+                    "id": head.id, "feed": head.feed_id, "key": key, "gone": now,
+                }
+                texts.setdefault((number, bucket_of(slot)), {})[slot] = None
+            try:
+                self._write(texts, heads, flags_cleared=True)
+            except BaseException:
+                self._reload()
+                raise
+            return len(ids)
 
-    def _match(self, item: Item) -> str | None:
-        key = item.guid or item.link
-        if key:
-            found = self._by_key.get(key)
-            if found or not self._by_title_unkeyed:
-                return found
-            return self._by_title_unkeyed.get(title_key(item.title))
-        self._ensure_titles()
-        return self._by_title.get(title_key(item.title))
-
-    def _allocate(self, pending: dict[int, dict[int, dict[str, Any]]]) -> tuple[int, int]:
-        numbers = sorted(self._segments)
-        if numbers:
-            slot = self._segments[numbers[-1]].free_slot()
-            if slot is not None:
-                return numbers[-1], slot
-        number = numbers[-1] + 1 if numbers else 0
-        self._segments[number] = _Segment(self.path, number)
-        return number, 1
-
-    def _install(self, record: dict[str, Any], number: int, slot: int) -> None:
-        segment = self._segments[number]
-        old = segment.heads.get(slot)
-        head = _head(record, number * SEGMENT_SIZE + slot, self.path)
-        if old is not None:
-            head.read, head.starred = old.read, old.starred
-        segment.heads[slot] = head
-        segment.last = max(segment.last, slot)
-        self._remember(head, number, slot)
-
-    def _article(self, number: int, slot: int, head: Headline) -> dict[str, Any]:
-        doc = self._segments[number].articles.get(doc_id=slot)
-        if isinstance(doc, dict) and "id" in doc:
-            return dict(doc)
-        # Text lost (a repaired store): start again from the headline.
-        return {f: getattr(head, f) for f in HEAD_FIELDS} | {"standfirst": "", "body": []}
-
-    def _write_segments(self, pending: dict[int, dict[int, dict[str, Any]]]) -> None:
-        """Write every changed segment, all or nothing if a write fails (say, a full disk).
-
-        Within a segment, text first and then the index: the index entry is what makes an
-        article exist, so a crash between renames leaves unindexed text, never the reverse.
-        """
-        segments = [self._segments[number] for number in sorted(pending)]
-        storages = [_storage(table) for s in segments for table in (s.articles, s.index)]
+    def _write(
+        self,
+        texts: dict[tuple[int, int], dict[int, Record | None]],
+        heads: dict[int, dict[int, Record]],
+        *,
+        feeds: bool = False,
+        flags_cleared: bool = False,
+    ) -> None:
+        """Write changed files in one transaction, in the order that keeps a crash harmless,
+        then bring memory up to date. ``None`` in ``texts`` removes that article's text."""
+        new = sorted(n for n in heads if n >= self._segment_count)
+        segments = [self._segments[n] for n in sorted(heads)]
+        storages: list[AtomicJSONStorage] = []
+        if feeds:
+            storages.append(_storage(self._feeds_table))
+        storages += [_storage(self._segments[n].text(b)) for n, b in sorted(texts)]
+        storages += [_storage(s.flags_table) for s in segments]
+        storages += [_storage(s.heads_table) for s in segments]
+        if new:
+            storages.append(_storage(self._meta))
         with transaction(storages):
+            if feeds:
+                docs = {str(n): slim(FEED, f) for n, f in enumerate(self._feeds.values(), 1)}
+                _storage(self._feeds_table).write({"feeds": docs})
+            for (number, bucket), records in sorted(texts.items()):
+                table = self._segments[number].text(bucket)
+                raw = dict(_raw(table) or {})
+                for slot, record in records.items():
+                    if record is None:
+                        raw.pop(str(slot), None)
+                    else:
+                        raw[str(slot)] = slim(TEXT, record)
+                _storage(table).write({"text": raw})
             for segment in segments:
-                records = pending[segment.number]
-                for table, fields in ((segment.articles, None), (segment.index, HEAD_FIELDS)):
-                    table.remove(doc_ids=list(records))
-                    table.insert_multiple(
-                        Document(
-                            record if fields is None else {f: record[f] for f in fields},
-                            doc_id=slot,
-                        )
-                        for slot, record in records.items()
-                    )
+                flags = _raw(segment.flags_table)
+                if flags is None or flags_cleared:
+                    flags = dict(flags or {})
+                    for slot in heads[segment.number]:
+                        flags.pop(str(slot), None)
+                    _storage(segment.flags_table).write({"flags": flags})
+                raw = dict(_raw(segment.heads_table) or {})
+                for slot, record in heads[segment.number].items():
+                    raw[str(slot)] = record if "gone" in record else slim(HEAD, record)
+                _storage(segment.heads_table).write({"heads": raw})
+            if new:
+                _storage(self._meta).write(
+                    {"meta": {"1": {"format": FORMAT, "app": APP, "segments": new[-1] + 1}}}
+                )
+        if feeds:
+            self._feeds_stamp = _stamp(_storage(self._feeds_table).path)
+        if new:
+            self._segment_count = new[-1] + 1
+            self._meta_stamp = _stamp(self.path / "meta.json")
         for segment in segments:
-            segment.index_stamp = _file_stamp(segment.index)
-            _storage(segment.index).forget()  # the Headlines are the in-memory copy
+            self._load_heads(segment)
+            segment.heads_stamp = _stamp(_storage(segment.heads_table).path)
+            self._load_flags(segment)
+            segment.flags_stamp = _stamp(_storage(segment.flags_table).path)
+        for number, bucket in texts:
+            if (number, bucket) not in self._open_texts:
+                _storage(self._segments[number].text(bucket)).forget()
+        self._changed()
+        self.articles_generation += 1
+        with contextlib.suppress(StoreError):  # only a cache for the next start-up
+            self.save_first_screen()
 
     def _reload(self) -> None:
         """Forget everything in memory and read the store again from disk."""
         for segment in self._segments.values():
-            for table in (segment.index, segment.articles, segment.state):
+            for table in (segment.heads_table, segment.flags_table, *segment.texts.values()):
                 _storage(table).forget()
+        for table in (self._meta, self._feeds_table):
+            _storage(table).forget()
         self._reset()
         self.refresh()
         self._changed()
+
+
+class _Merge:
+    """One import of one source's items: the matching rules in one place."""
+
+    def __init__(self, store: Store, source: str, kind: str) -> None:
+        self.store = store
+        self.source = source
+        self.kind = kind
+        self.texts: dict[tuple[int, int], dict[int, Record | None]] = {}
+        self.heads: dict[int, dict[int, Record]] = {}
+        self.feeds_changed = False
+
+    def feed(self, title: str) -> Record:
+        """The feed record of this source: found by url, adopted from a migrated feed of the
+        same title (its source was not recorded), or created."""
+        store = self.store
+        found = store._feed_by_url.get(self.source)
+        if found is None:
+            legacy = [
+                f for f in store._feeds.values()
+                if f["kind"] == "legacy" and title and f["title"] == title
+            ]
+            if legacy:
+                record = legacy[0]
+                del store._feed_by_url[record["url"]]
+                record["url"], record["kind"] = self.source, self.kind
+            else:
+                fid = feed_id(self.source)
+                while fid in store._feeds:
+                    fid = feed_id(fid + self.source)
+                record = check(FEED, {"id": fid, "url": self.source, "kind": self.kind},
+                               store.path)
+                store._feeds[fid] = record
+            store._feed_by_url[self.source] = record["id"]
+            self.feeds_changed = True
+        else:
+            record = store._feeds[found]
+        if title and record["title"] != title:
+            record["title"] = title
+            self.feeds_changed = True
+        return record
+
+    def run(self, items: list[Item], authoritative: bool) -> Counts:
+        store = self.store
+        store._ensure_keys()
+        feed = self.feed(next((item.feed for item in items if item.feed), ""))
+        fid = feed["id"]
+        counts = Counts()
+        for item in items:
+            key = item_key(item.guid, item.link, item.title)
+            article_id = store._by_key.get((fid, key))
+            if article_id is not None and article_id in store._graves:
+                counts.unchanged += 1  # deleted (expired): never brought back
+                continue
+            if article_id is None:
+                if self.kind == "text":
+                    store._ensure_titles()
+                    article_id = store._by_title.get(title_key(item.title))
+                else:
+                    article_id = store._claimable.get(title_key(item.title))
+            if article_id is None:
+                self.add(item, feed, key)
+                counts.added += 1
+            elif self.update(article_id, item, authoritative, fid):
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        if counts.added or counts.updated:
+            feed["updated"] = int(time.time())
+            self.feeds_changed = True
+        if self.heads or self.feeds_changed:
+            store._write(self.texts, self.heads, feeds=self.feeds_changed)
+        return counts
+
+    def _place(self, number: int, slot: int, record: Record) -> None:
+        self.texts.setdefault((number, bucket_of(slot)), {})[slot] = record
+        self.heads.setdefault(number, {})[slot] = record
+        # Keep the in-memory maps current within this import (two items of one key).
+        store = self.store
+        segment = store._segments[number]
+        old = segment.heads.get(slot)
+        head = head_from(record, number * SEGMENT_SIZE + slot, store.path)
+        if old is not None:
+            head.read, head.starred = old.read, old.starred
+            store._forget(old)
+        store._name(head)
+        segment.heads[slot] = head
+        segment.last = max(segment.last, slot)
+        store._remember(head, number, slot)
+
+    def add(self, item: Item, feed: Record, key: str) -> None:
+        store = self.store
+        number, slot = self.allocate()
+        article_id = make_id("article", f"{feed['url']}\0{key}")
+        if article_id in store._heads or article_id in store._graves:
+            article_id = make_id("dup", f"{article_id}:{number}:{slot}")
+        record = check(TEXT, {"id": article_id, "feed": feed["id"], "rev": 1,
+                              **_item_fields(item)}, store.path)
+        self._place(number, slot, record)
+
+    def update(self, article_id: str, item: Item, authoritative: bool, fid: str) -> bool:
+        store = self.store
+        number, slot = store._where[article_id]
+        current = (
+            self.texts.get((number, bucket_of(slot)), {}).get(slot)
+            or store._text(number, slot)
+            or check(TEXT, store._bare(number, slot), store.path)
+        )
+        merged = _merge(current, item, authoritative)
+        if authoritative and self.kind == "feed":
+            merged["feed"] = fid  # a feed item claims the seed-text article it matched
+        head = store._segments[number].heads[slot]
+        # A kill between the text rename and the headlines rename can leave the headline
+        # behind its text: compare both, so that importing again brings it up to date.
+        if merged == current and head.feed_id == merged["feed"] and all(
+            getattr(head, name) == merged[name] for name in HEAD_FIELDS if name != "feed"
+        ):
+            return False
+        merged["rev"] = current["rev"] + 1
+        self._place(number, slot, merged)
+        return True
+
+    def allocate(self) -> tuple[int, int]:
+        store = self.store
+        numbers = sorted(store._segments)
+        if numbers:
+            slot = store._segments[numbers[-1]].free_slot()
+            if slot is not None:
+                return numbers[-1], slot
+        number = numbers[-1] + 1 if numbers else 0
+        store._segments[number] = _Segment(store.path, number)
+        return number, 1
+
+
+def _meta_bytes(segments: int) -> bytes:
+    record = {"format": FORMAT, "app": APP, "segments": segments}
+    return orjson.dumps({"meta": {"1": record}})
+
+
+def check_folder(path: Path, *, create: bool) -> None:
+    """Refuse any folder but a store or an empty one, before anything is written into it."""
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path}: is a file, but the store is a folder")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"{path}: no store here")
+        try:
+            path.mkdir(parents=True, exist_ok=True)  # another process may be first
+        except OSError as error:
+            raise StoreError(f"{path}: cannot create the store ({error.strerror})") from None
+        return
+    try:
+        names = [entry.name for entry in path.iterdir()]
+    except OSError as error:
+        raise StoreError(f"{path}: cannot read the store ({error.strerror})") from None
+    if "meta.json" in names:
+        return
+    if any(STORE_FILE.match(name) for name in names):
+        raise StoreDamaged(f"{path / 'meta.json'}: missing, but the store holds articles")
+    others = [n for n in names if n != "store.lock" and not TEMPORARY.match(n)]
+    if others:
+        raise StoreError(
+            f"{path}: not a reader store (the folder holds {len(others)} other files); "
+            "give --db a new or empty folder"
+        )

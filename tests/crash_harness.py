@@ -122,6 +122,9 @@ class Source:
     path: Path
     ids: range
     kind: str  # "feed" (authoritative: a feed version) or "seed"
+    # A feed's versions are one feed (one path) at two moments: the version to import is
+    # copied over the feed's path just before the importer starts.
+    version: Path | None = None
 
 
 @dataclass
@@ -140,9 +143,9 @@ class Corpus:
             ids = range(start, min(start + per_file, articles))
             pair = []
             for version in ("first", "second"):
-                path = directory / f"feed-{start:06d}-{version}.xml"
-                path.write_text(feed_xml(ids, version), encoding="utf-8")
-                pair.append(Source(path, ids, "feed"))
+                text = directory / f"feed-{start:06d}-{version}.xml.template"
+                text.write_text(feed_xml(ids, version), encoding="utf-8")
+                pair.append(Source(directory / f"feed-{start:06d}.xml", ids, "feed", text))
             corpus.feeds.append((pair[0], pair[1]))
             path = directory / f"seed-{start:06d}.txt"
             path.write_text(seed_text(ids), encoding="utf-8")
@@ -274,6 +277,9 @@ class Harness:
         return process, out
 
     def importer(self, sources: list[Source]) -> tuple[subprocess.Popen[bytes], Path]:
+        for source in sources:
+            if source.version is not None:
+                shutil.copyfile(source.version, source.path)
         command = [sys.executable, "-m", "reader", "--db", str(self.db), "import"]
         return self.start([*command, *(str(s.path) for s in sources)], "import")
 

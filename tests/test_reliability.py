@@ -30,7 +30,7 @@ from reader.repair import repair, reset, salvage
 from reader.store import Counts, Store
 from tests import crash_harness
 from tests.conftest import FEED, SEED
-from tests.test_store import feed_item, files
+from tests.test_store import FEED_URL, feed_item, files
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -105,12 +105,12 @@ def test_disk_full_during_an_import_changes_nothing(db: Path, tmp_path: Path) ->
     feed.write_text(crash_harness.feed_xml(range(100_000, 100_150), "first"), encoding="utf-8")
     before = files(db)
     listed = reader("list", "--json", db=db).stdout
-    assert len((db / "00000.articles.json").read_bytes()) < 40_000
+    assert len((db / "00000.00.text.json").read_bytes()) < 40_000
 
     result = reader("import", str(feed), db=db, limit=64_000)
 
     line = one_error_line(result)
-    assert "00000.articles.json: cannot write (file too large)" in line
+    assert "00000.00.text.json: cannot write (file too large)" in line
     assert "the stored copy is unchanged" in line
     assert files(db) == before  # every byte, and no temporary file left
     assert reader("list", "--json", db=db).stdout == listed
@@ -124,7 +124,7 @@ def test_disk_full_midway_through_a_merge_writes_none_of_it(
     """A merge touching several segments is staged in full before the first rename."""
     monkeypatch.setattr(store_module, "SEGMENT_SIZE", 10)
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(i) for i in range(15)], authoritative=True)
+    store.merge([feed_item(i) for i in range(15)], authoritative=True, source=FEED_URL)
     before, memory = files(store.path), snapshot(store)
     calls = 0
     real_fsync = os.fsync
@@ -139,7 +139,7 @@ def test_disk_full_midway_through_a_merge_writes_none_of_it(
     monkeypatch.setattr(os, "fsync", fsync_until_full)
     batch = [feed_item(i, "second") for i in (1, 12)] + [feed_item(i) for i in range(15, 40)]
     with pytest.raises(StoreError) as raised:
-        store.merge(batch, authoritative=True)
+        store.merge(batch, authoritative=True, source=FEED_URL)
     monkeypatch.setattr(os, "fsync", real_fsync)
 
     assert "\n" not in str(raised.value) and "disk full" in str(raised.value)
@@ -147,7 +147,7 @@ def test_disk_full_midway_through_a_merge_writes_none_of_it(
     assert files(store.path) == before
     assert snapshot(store) == memory  # the store in memory is the one on disk
     assert snapshot(Store.open(store.path)) == memory
-    assert store.merge(batch, authoritative=True) == Counts(added=25, updated=2)
+    assert store.merge(batch, authoritative=True, source=FEED_URL) == Counts(added=25, updated=2)
 
 
 # --- 3. damaged files ----------------------------------------------------------------------------
@@ -167,31 +167,29 @@ def _format(version: object) -> Callable[[bytes], bytes]:
 
 
 DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], str]] = {
-    "index truncated": ("00000.index.json", _truncate, "not valid JSON"),
-    "index empty": ("00000.index.json", lambda _: b"", "empty"),
-    "index garbage": ("00000.index.json", _garbage, "damaged store file"),
-    "index wrong field": (
-        "00000.index.json", lambda _: b'{"index":{"1":{"id":7}}}', "an article lacks"
+    "heads truncated": ("00000.heads.json", _truncate, "not valid JSON"),
+    "heads empty": ("00000.heads.json", lambda _: b"", "empty"),
+    "heads garbage": ("00000.heads.json", _garbage, "damaged store file"),
+    "heads wrong field": (
+        "00000.heads.json", lambda _: b'{"heads":{"1":{"id":7}}}', "a headline lacks"
     ),
-    "index a list": ("00000.index.json", lambda _: b"[1,2,3]", "wrong shape"),
-    "index without its table": ("00000.index.json", lambda _: b"{}", "no index table"),
-    "state truncated": ("00000.state.json", _truncate, "not valid JSON"),
-    "state without its table": (
-        "00000.state.json", lambda _: b'{"other":{}}', "no state table"
+    "heads a list": ("00000.heads.json", lambda _: b"[1,2,3]", "wrong shape"),
+    "heads without its table": ("00000.heads.json", lambda _: b"{}", "no heads table"),
+    "flags truncated": ("00000.flags.json", _truncate, "not valid JSON"),
+    "flags without its table": (
+        "00000.flags.json", lambda _: b'{"other":{}}', "no flags table"
     ),
-    "state flag a string": (
-        "00000.state.json", lambda _: b'{"state":{"1":{"read":"yes"}}}', "not true or false"
+    "flags flag a string": (
+        "00000.flags.json", lambda _: b'{"flags":{"1":{"read":"yes"}}}', "'read' of wrong type"
     ),
-    "state key a word": ("00000.state.json", lambda _: b'{"state":{"one":{}}}', "wrong shape"),
-    "articles truncated": ("00000.articles.json", _truncate, "not valid JSON"),
-    "articles all garbage": ("00000.articles.json", lambda d: os.urandom(len(d)), "damaged"),
-    "articles wrong shape": ("00000.articles.json", lambda _: b'{"articles":[]}', "wrong shape"),
-    "articles without its table": (
-        "00000.articles.json", lambda _: b'{"other":{}}', "no articles table"
+    "flags key a word": ("00000.flags.json", lambda _: b'{"flags":{"one":{}}}', "wrong shape"),
+    "feeds truncated": ("feeds.json", _truncate, "not valid JSON"),
+    "feeds without a url": (
+        "feeds.json", lambda _: b'{"feeds":{"1":{"id":"f1"}}}', "a feed lacks 'url'"
     ),
     "meta truncated": ("meta.json", _truncate, "not valid JSON"),
     "meta wrong shape": ("meta.json", _format("one"), "no format version"),
-    "meta older format": ("meta.json", _format(0), "older store format (0); run `reader repair`"),
+    "meta unknown older format": ("meta.json", _format(0), "unknown store format 0"),
     "meta newer format": ("meta.json", _format(99), "written by a newer version"),
 }
 
@@ -217,32 +215,50 @@ def test_a_damaged_file_stops_open_names_the_file_and_is_never_modified(
     assert files(db) == before
 
 
-def test_a_missing_articles_file_stops_open(db: Path) -> None:
-    (db / "00000.articles.json").unlink()
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("00000.00.text.json", "missing, but 00000.heads.json lists its articles"),
+        ("00000.heads.json", "missing, but meta.json says the store has 1 segments"),
+        ("00000.flags.json", "missing, but the store has that segment"),
+        ("feeds.json", "no feed"),
+    ],
+)
+def test_a_missing_file_is_damage_never_an_empty_store(db: Path, name: str, words: str) -> None:
+    """A deleted file must never read as "no articles": the store stops, names it, and
+    neither the CLI nor the app's first run writes anything."""
+    (db / name).unlink()
     before = files(db)
-    with pytest.raises(StoreDamaged, match=r"00000\.articles\.json: missing"):
+    with pytest.raises(StoreDamaged, match=words) as raised:
         Store.open(db)
+    assert "run `reader repair`" in str(raised.value)
     one_error_line(reader("list", db=db))
+    one_error_line(reader("import", str(SEED), db=db))
     assert files(db) == before
+    report = str(repair(db))
+    assert report.endswith("repaired; the store now holds 20 articles"), report
+    assert len(Store.open(db)) == 20
 
 
 def _wrong_type(data: bytes) -> bytes:
     tables = orjson.loads(data)
-    records = tables["articles"]
+    records = tables["text"]
     records[sorted(records, key=int)[len(records) // 2]]["standfirst"] = 17
     return orjson.dumps(tables)
 
 
-@pytest.mark.parametrize("damage", [_garbage, _wrong_type])
-def test_damage_inside_an_articles_file_is_found_when_it_is_read(
+@pytest.mark.parametrize(
+    "damage", [_garbage, _wrong_type, _truncate, lambda _: b'{"other":{}}', lambda _: b"[]"]
+)
+def test_damage_inside_a_text_file_is_found_when_it_is_read(
     db: Path, damage: Callable[[bytes], bytes]
 ) -> None:
-    """Open checks an articles file's ends, not its 100 MB middle: that is read on demand."""
-    path = db / "00000.articles.json"
+    """Open checks that each text file is there, not what it holds: that is read on demand."""
+    path = db / "00000.00.text.json"
     path.write_bytes(damage(path.read_bytes()))
     before = files(db)
     store = Store.open(db)
-    with pytest.raises(StoreDamaged, match=r"00000\.articles\.json: damaged store file"):
+    with pytest.raises(StoreDamaged, match=r"00000\.00\.text\.json: damaged store file"):
         list(store.contents())
     one_error_line(reader("search", "putin", db=db))
     assert files(db) == before
@@ -256,21 +272,21 @@ def _aside(db: Path, name: str) -> Path:
     return aside
 
 
-def test_repair_salvages_the_intact_records_of_a_truncated_articles_file(db: Path) -> None:
+def test_repair_salvages_the_intact_records_of_a_truncated_text_file(db: Path) -> None:
     original = Store.open(db)
     heads, texts = {h.id: h for h in original.headlines()}, dict(
         (h.id, c) for h, c in original.contents()
     )
-    path = db / "00000.articles.json"
+    path = db / "00000.00.text.json"
     path.write_bytes(_truncate(path.read_bytes()))
     damaged = path.read_bytes()
 
     report = repair(db)
 
     lines = str(report).splitlines()
-    assert lines[0].startswith("00000.articles.json: damaged (not valid JSON")
-    assert "set aside as 00000.articles.json.damaged-" in lines[0]
-    assert _aside(db, "00000.articles.json").read_bytes() == damaged
+    assert lines[0].startswith("00000.00.text.json: damaged (not valid JSON")
+    assert "set aside as 00000.00.text.json.damaged-" in lines[0]
+    assert _aside(db, "00000.00.text.json").read_bytes() == damaged
     store = Store.open(db)
     assert {h.id: (h.title, h.read, h.starred) for h in store.headlines()} == {
         h.id: (h.title, h.read, h.starred) for h in heads.values()
@@ -278,13 +294,13 @@ def test_repair_salvages_the_intact_records_of_a_truncated_articles_file(db: Pat
     kept = [i for i, content in store.contents() if content == texts[i.id]]
     lost = [i for i, content in store.contents() if content == Content()]
     assert len(kept) + len(lost) == 20 and 5 <= len(kept) < 20
-    assert f"kept {len(kept)} articles, rebuilt {len(lost)} from the index" in lines[0]
+    assert f"kept {len(kept)} articles, rebuilt {len(lost)} from the headlines" in lines[0]
     assert lines[-1] == f"{db}: repaired; the store now holds 20 articles"
     assert str(repair(db)) == f"{db}: the store is sound (20 articles); nothing to repair"
 
 
 def test_repair_reads_on_past_garbage_in_the_middle_of_a_file(db: Path) -> None:
-    path = db / "00000.articles.json"
+    path = db / "00000.00.text.json"
     texts = {h.id: c for h, c in Store.open(db).contents()}
     data = path.read_bytes()
     path.write_bytes(_garbage(data))
@@ -294,32 +310,32 @@ def test_repair_reads_on_past_garbage_in_the_middle_of_a_file(db: Path) -> None:
     store = Store.open(db)
     kept = sum(content == texts[head.id] for head, content in store.contents())
     assert 17 <= kept <= 19  # only the records the garbage hit are lost
-    tail = orjson.loads(data)["articles"]
+    tail = orjson.loads(data)["text"]
     last = max(tail, key=int)
     assert salvage(path.read_bytes())[int(last)] == tail[last]
 
 
-def test_repair_rebuilds_a_damaged_index_from_the_articles(db: Path) -> None:
+def test_repair_rebuilds_damaged_headlines_from_the_text_files(db: Path) -> None:
     before = sorted(Store.open(db).headlines(), key=lambda h: h.id)
-    path = db / "00000.index.json"
-    path.write_bytes(b'{"index":{"1":{"id":"x"},"2"')
+    path = db / "00000.heads.json"
+    path.write_bytes(b'{"heads":{"1":{"id":"x"},"2"')
 
     report = str(repair(db))
 
     assert report.splitlines()[0].startswith(
-        "00000.index.json: damaged (not valid JSON"
-    ) and "rebuilt 20 headlines from the articles file" in report
+        "00000.heads.json: damaged (not valid JSON"
+    ) and "rebuilt 20 headlines from the text files" in report
     assert sorted(Store.open(db).headlines(), key=lambda h: h.id) == before  # flags included
 
 
-def test_repair_rebuilds_lost_articles_from_the_index_without_text(db: Path) -> None:
+def test_repair_rebuilds_lost_articles_from_the_headlines_without_text(db: Path) -> None:
     before = sorted(Store.open(db).headlines(), key=lambda h: h.id)
-    (db / "00000.articles.json").unlink()
+    (db / "00000.00.text.json").unlink()
 
     report = str(repair(db))
 
     assert report.startswith(
-        "00000.articles.json: missing; kept 0 articles, rebuilt 20 from the index"
+        "00000.00.text.json: missing; rebuilt 20 articles from the headlines without their text"
     )
     store = Store.open(db)
     assert sorted(store.headlines(), key=lambda h: h.id) == before
@@ -329,7 +345,7 @@ def test_repair_rebuilds_lost_articles_from_the_index_without_text(db: Path) -> 
 def test_repair_keeps_the_flags_it_can_read(db: Path) -> None:
     store = Store.open(db)
     flags = {h.id: (h.read, h.starred) for h in store.headlines()}
-    path = db / "00000.state.json"
+    path = db / "00000.flags.json"
     data = path.read_bytes()
     cut = data.index(b"}", len(data) // 2) + 1  # after a whole record
     path.write_bytes(data[:cut])
@@ -337,7 +353,7 @@ def test_repair_keeps_the_flags_it_can_read(db: Path) -> None:
 
     report = str(repair(db))
 
-    assert "00000.state.json: damaged (not valid JSON" in report
+    assert "00000.flags.json: damaged (not valid JSON" in report
     assert f"kept the flags of {intact} articles" in report
     after = {h.id: (h.read, h.starred) for h in Store.open(db).headlines()}
     assert sum(after[i] == flags[i] and any(flags[i]) for i in flags) == intact
@@ -353,22 +369,24 @@ def test_repair_moves_an_older_format_on_and_refuses_a_newer_one(db: Path) -> No
     one_error_line(reader("repair", db=db))
     assert files(db) == before
 
-    meta.write_bytes(_format(0)(b""))
-    report = str(repair(db))
-    assert report.startswith("meta.json: damaged (store format 0, older than 1); set aside as")
-    assert len(Store.open(db)) == 20
+    old = db.parent / "old"
+    shutil.copytree(ROOT / "fixtures" / "stores" / "v1", old)
+    report = str(repair(old))
+    assert report.startswith(f"{old}: upgraded the store to format 2 (22 articles kept)")
+    assert report.splitlines()[-1] == f"{old}: repaired; the store now holds 22 articles"
+    assert len(Store.open(old)) == 22
 
 
 def test_repair_command_prints_a_line_per_file(db: Path) -> None:
-    for name in ("00000.index.json", "00000.state.json"):
+    for name in ("00000.heads.json", "00000.flags.json"):
         (db / name).write_bytes(_truncate((db / name).read_bytes()))
-    (db / ".00000.index.json.999.tmp").write_bytes(b"{")
+    (db / ".00000.heads.json.999.tmp").write_bytes(b"{")
     result = reader("repair", db=db)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "removed 1 temporary files left by interrupted writes",
-        "00000.index.json", "00000.state.json", str(db),
+        "00000.heads.json", "00000.flags.json", str(db),
     ]
     assert json.loads(reader("list", "--json", db=db).stdout)[0]["title"]
 
@@ -380,7 +398,7 @@ def test_repair_leaves_a_sound_store_alone(db: Path) -> None:
 
 
 def test_reset_sets_the_whole_store_aside(db: Path) -> None:
-    (db / "00000.index.json").write_bytes(b"garbage")
+    (db / "00000.heads.json").write_bytes(b"garbage")
     before = files(db)
 
     aside = reset(db)
@@ -402,7 +420,7 @@ import sys, time
 from pathlib import Path
 from reader import store as store_module
 from reader.store import Store
-from tests.test_store import feed_item
+from tests.test_store import FEED_URL, feed_item
 store_module.SEGMENT_SIZE = 7  # many segments: new ones are created while the other writes
 go = Path(sys.argv[1]) / "go"
 while not go.exists():
@@ -414,13 +432,13 @@ _MERGER = """
 base = int(sys.argv[2])
 for n in range(40):
     items = [feed_item(base + 4 * n + k) for k in range(4)]
-    print(store.merge(items, authoritative=True), flush=True)
+    print(store.merge(items, authoritative=True, source=FEED_URL), flush=True)
 """
 
 _UPDATER = """
 for n in range(30):
     print(store.merge([feed_item(i, f"v{n}") for i in range(n % 3, 30, 3)] +
-                      [feed_item(1000 + n)], authoritative=True), flush=True)
+                      [feed_item(1000 + n)], authoritative=True, source=FEED_URL), flush=True)
 """
 
 _FLAGGER = """
@@ -473,7 +491,7 @@ def test_flags_set_while_another_process_imports_are_all_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "SEGMENT_SIZE", 7)
-    Store.open(tmp_path / "db").merge([feed_item(i) for i in range(30)], authoritative=True)
+    Store.open(tmp_path / "db").merge([feed_item(i) for i in range(30)], authoritative=True, source=FEED_URL)
     results = list(
         _together(tmp_path, [(_FLAGGER, "read"), (_FLAGGER, "starred"), (_UPDATER, "")])
     )
@@ -498,7 +516,7 @@ def test_processes_creating_one_store_at_once_all_succeed(tmp_path: Path) -> Non
     for result in results:
         assert result.returncode == 0, result.stderr
         assert result.stdout == "0\n"
-    assert orjson.loads((tmp_path / "db" / "meta.json").read_bytes())["meta"]["1"]["format"] == 1
+    assert orjson.loads((tmp_path / "db" / "meta.json").read_bytes())["meta"]["1"]["format"] == 2
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from reader.storage import load_tables
 from reader.store import Counts, Store
 
 ROOT = Path(__file__).resolve().parent.parent
+FEED_URL = "https://example.org/feed.xml"  # where feed_item()s come from
+SEED_PATH = "/home/user/seed.txt"  # where seed_item()s come from
 
 
 def feed_item(i: int, version: str = "first", **change: object) -> Item:
@@ -61,7 +63,7 @@ def small_segments(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
 def test_flags_persist_across_reopen(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
     ids = [head.id for head in store.headlines()]
     store.set_read(ids[0])
     store.set_starred(ids[1])
@@ -83,7 +85,7 @@ def test_flags_persist_across_reopen(tmp_path: Path) -> None:
 
 def test_merged_articles_persist_across_reopen(tmp_path: Path) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True)
+    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
     again = Store.open(db)
     assert sorted(head.title for head in again.headlines()) == ["Story 0", "Story 1", "Story 2"]
     head = next(h for h in again.headlines() if h.title == "Story 1")
@@ -96,10 +98,10 @@ def test_merged_articles_persist_across_reopen(tmp_path: Path) -> None:
 # --- what a change rewrites ---------------------------------------------------------------------
 
 
-def test_marking_read_rewrites_only_the_state_file(tmp_path: Path) -> None:
+def test_marking_read_rewrites_only_the_flags_file(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
     article_id = store.headlines()[0].id
     before = {name: stamp(db / name) for name in files(db)}
     time.sleep(0.01)
@@ -109,39 +111,39 @@ def test_marking_read_rewrites_only_the_state_file(tmp_path: Path) -> None:
 
     after = {name: stamp(db / name) for name in files(db)}
     changed = {name for name in after if after[name] != before.get(name)}
-    assert changed == {"00000.state.json"}
-    state = load_tables(db / "00000.state.json", (db / "00000.state.json").read_bytes())
-    assert list(state["state"].values()) == [{"read": True, "starred": True}]
+    assert changed == {"00000.flags.json"}
+    state = load_tables(db / "00000.flags.json", (db / "00000.flags.json").read_bytes())
+    assert list(state["flags"].values()) == [{"read": True, "starred": True}]
 
 
 def test_import_does_not_rewrite_full_segments(tmp_path: Path, small_segments: int) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(25)], authoritative=True)
-    assert sorted(p.name for p in db.glob("*.index.json")) == [
-        "00000.index.json", "00001.index.json", "00002.index.json",
+    store.merge([feed_item(i) for i in range(25)], authoritative=True, source=FEED_URL)
+    assert sorted(p.name for p in db.glob("*.heads.json")) == [
+        "00000.heads.json", "00001.heads.json", "00002.heads.json",
     ]
-    full = [db / f"0000{n}.{kind}.json" for n in (0, 1) for kind in ("articles", "index")]
+    full = [db / f"0000{n}.{kind}.json" for n in (0, 1) for kind in ("00.text", "heads")]
     before = {path: stamp(path) for path in full}
-    last = stamp(db / "00002.articles.json")
+    last = stamp(db / "00002.00.text.json")
     time.sleep(0.01)
 
-    counts = store.merge([feed_item(i) for i in range(20, 40)], authoritative=True)
+    counts = store.merge([feed_item(i) for i in range(20, 40)], authoritative=True, source=FEED_URL)
 
     assert counts == Counts(added=15, updated=0, unchanged=5)
     assert {path: stamp(path) for path in full} == before
-    assert stamp(db / "00002.articles.json") != last  # the part-full segment takes new articles
-    assert (db / "00003.index.json").exists()
+    assert stamp(db / "00002.00.text.json") != last  # the part-full segment takes new articles
+    assert (db / "00003.heads.json").exists()
     assert len(Store.open(db)) == 40
 
 
 def test_reimport_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
     before = files(db)
     stamps = {name: stamp(db / name) for name in before}
-    counts = Store.open(db).merge([feed_item(i) for i in range(5)], authoritative=True)
+    counts = Store.open(db).merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
     assert counts == Counts(unchanged=5)
     assert {name: stamp(db / name) for name in files(db)} == stamps
 
@@ -162,9 +164,9 @@ def test_no_partial_file_is_ever_visible(tmp_path: Path) -> None:
     """A reader polling a file while another process rewrites it sees only whole versions."""
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(200)], authoritative=True)
+    store.merge([feed_item(i) for i in range(200)], authoritative=True, source=FEED_URL)
     store.set_read(store.headlines()[0].id)
-    state = db / "00000.state.json"
+    state = db / "00000.flags.json"
     writer = subprocess.Popen(
         [sys.executable, "-c", _WRITER, str(db), "400"], cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -189,7 +191,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
 ) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
     first, second = (head.id for head in store.headlines()[:2])
     store.set_read(first)
     before = files(db)
@@ -203,7 +205,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
     monkeypatch.undo()
 
     message = str(raised.value)
-    assert "\n" not in message and "00000.state.json" in message and "disk full" in message
+    assert "\n" not in message and "00000.flags.json" in message and "disk full" in message
     assert files(db) == before  # no temporary file either: `files` lists hidden ones too
     head = store.get(second)
     assert head is not None and not head.read  # memory agrees with the disk
@@ -212,9 +214,9 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
 
 def test_leftover_temporaries_are_ignored_and_removed_on_open(tmp_path: Path) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True)
-    leftovers = [db / ".00000.index.json.4242.tmp", db / ".00000.articles.json.4242.tmp"]
-    leftovers[0].write_bytes(b'{"index":{"1":{"id":"half-writ')
+    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
+    leftovers = [db / ".00000.heads.json.4242.tmp", db / ".00000.00.text.json.4242.tmp"]
+    leftovers[0].write_bytes(b'{"heads":{"1":{"id":"half-writ')
     leftovers[1].write_bytes(b"")
     store = Store.open(db)
     assert len(store) == 3
@@ -223,9 +225,9 @@ def test_leftover_temporaries_are_ignored_and_removed_on_open(tmp_path: Path) ->
 
 def test_temporaries_are_left_alone_while_another_process_writes(tmp_path: Path) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True)
-    in_flight = db / ".00000.index.json.4242.tmp"
-    in_flight.write_bytes(b'{"index":{')
+    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
+    in_flight = db / ".00000.heads.json.4242.tmp"
+    in_flight.write_bytes(b'{"heads":{')
     fd = os.open(db / "store.lock", os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer in another process would hold it
@@ -243,10 +245,10 @@ def test_each_version_of_a_file_is_newer_than_the_last(tmp_path: Path) -> None:
     """
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(3)], authoritative=True)
+    store.merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
     article_id = store.headlines()[0].id
     store.set_read(article_id)
-    state = db / "00000.state.json"
+    state = db / "00000.flags.json"
     future = time.time_ns() + 3600 * 10**9
     os.utime(state, ns=(future, future))  # as if the clock had since been set back an hour
     other = Store.open(db)
@@ -264,10 +266,10 @@ def test_each_version_of_a_file_is_newer_than_the_last(tmp_path: Path) -> None:
 
 def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    assert store.merge([seed_item(i) for i in range(4)], authoritative=False) == Counts(added=4)
+    assert store.merge([seed_item(i) for i in range(4)], authoritative=False, source=SEED_PATH) == Counts(added=4)
     ids = {head.title: head.id for head in store.headlines()}
 
-    assert store.merge([feed_item(i) for i in range(4)], authoritative=True) == Counts(updated=4)
+    assert store.merge([feed_item(i) for i in range(4)], authoritative=True, source=FEED_URL) == Counts(updated=4)
 
     assert len(store) == 4
     assert {head.title: head.id for head in store.headlines()} == ids  # same articles, enriched
@@ -278,8 +280,8 @@ def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> N
     )
     assert store.content(head.id).standfirst == "Standfirst 2 (first)"  # the feed wins
 
-    assert store.merge([feed_item(i) for i in range(4)], authoritative=True) == Counts(unchanged=4)
-    assert store.merge([seed_item(i) for i in range(4)], authoritative=False) == Counts(
+    assert store.merge([feed_item(i) for i in range(4)], authoritative=True, source=FEED_URL) == Counts(unchanged=4)
+    assert store.merge([seed_item(i) for i in range(4)], authoritative=False, source=SEED_PATH) == Counts(
         unchanged=4
     )
     assert store.content(head.id).standfirst == "Standfirst 2 (first)"  # seed never overwrites
@@ -287,8 +289,8 @@ def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> N
 
 def test_feed_then_seed_fills_only_what_is_missing(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(0, body=[]), feed_item(1)], authoritative=True)
-    counts = store.merge([seed_item(0), seed_item(1)], authoritative=False)
+    store.merge([feed_item(0, body=[]), feed_item(1)], authoritative=True, source=FEED_URL)
+    counts = store.merge([seed_item(0), seed_item(1)], authoritative=False, source=SEED_PATH)
     assert counts == Counts(updated=1, unchanged=1)
     by_title = {head.title: head for head in store.headlines()}
     assert store.content(by_title["Story 0"].id).body == ["Seed body 0"]  # was missing
@@ -298,10 +300,10 @@ def test_feed_then_seed_fills_only_what_is_missing(tmp_path: Path) -> None:
 
 def test_counts_added_updated_unchanged(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    assert store.merge([feed_item(i) for i in range(5)], authoritative=True) == Counts(added=5)
+    assert store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL) == Counts(added=5)
     batch = [feed_item(i) for i in range(3)] + [feed_item(3, "second")]
     batch += [feed_item(i) for i in range(10, 12)]
-    assert store.merge(batch, authoritative=True) == Counts(added=2, updated=1, unchanged=3)
+    assert store.merge(batch, authoritative=True, source=FEED_URL) == Counts(added=2, updated=1, unchanged=3)
     assert len(store) == 7
     updated = next(h for h in store.headlines() if h.title == "Story 3")
     assert store.content(updated.id).standfirst == "Standfirst 3 (second)"
@@ -309,8 +311,8 @@ def test_counts_added_updated_unchanged(tmp_path: Path) -> None:
 
 def test_a_feed_item_is_matched_by_its_guid_even_if_retitled(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(1)], authoritative=True)
-    counts = store.merge([feed_item(1, title="Story 1, corrected")], authoritative=True)
+    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    counts = store.merge([feed_item(1, title="Story 1, corrected")], authoritative=True, source=FEED_URL)
     assert counts == Counts(updated=1)
     assert [head.title for head in store.headlines()] == ["Story 1, corrected"]
 
@@ -318,27 +320,27 @@ def test_a_feed_item_is_matched_by_its_guid_even_if_retitled(tmp_path: Path) -> 
 def test_a_merge_keeps_flags(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(1)], authoritative=True)
+    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
     article_id = store.headlines()[0].id
     store.set_starred(article_id)
-    Store.open(db).merge([feed_item(1, "second")], authoritative=True)
+    Store.open(db).merge([feed_item(1, "second")], authoritative=True, source=FEED_URL)
     head = Store.open(db).get(article_id)
     assert head is not None and head.starred
 
 
 def test_reimport_brings_an_index_left_behind_by_a_crash_up_to_date(tmp_path: Path) -> None:
-    """A kill between the articles rename and the index rename leaves the headline old."""
+    """A kill between the text rename and the headlines rename leaves the headline old."""
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(1)], authoritative=True)
-    articles = db / "00000.articles.json"
+    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    articles = db / "00000.00.text.json"
     tables = orjson.loads(articles.read_bytes())
-    tables["articles"]["1"]["author"] = "Author, corrected"  # the text went in, the index did not
+    tables["text"]["1"]["author"] = "Author, corrected"  # the text went in, the headline did not
     articles.write_bytes(orjson.dumps(tables))
 
     again = Store.open(db)
     assert again.headlines()[0].author == "Author 1"
-    counts = again.merge([feed_item(1, author="Author, corrected")], authoritative=True)
+    counts = again.merge([feed_item(1, author="Author, corrected")], authoritative=True, source=FEED_URL)
 
     assert counts == Counts(updated=1)
     assert Store.open(db).headlines()[0].author == "Author, corrected"

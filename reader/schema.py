@@ -1,0 +1,205 @@
+"""The store's records: each kind, how it is checked, the defaults of its optional fields.
+
+One place says what every file of the store holds, so the store, ``reader repair`` and the
+migrations agree. A record read from disk is checked here: a missing optional field takes its
+default (so a later release can add fields without making older stores "damaged"), anything else
+that is not what we write is damage, reported in one line naming the file.
+
+Format 2 (this release), in the store directory:
+
+- ``meta.json``: format number and how many segments the store has (a lower bound: a segment
+  whose headlines file is missing below it is damage, never an empty segment);
+- ``feeds.json``: one :data:`FEED` record per feed, keyed by feed id;
+- per segment of :data:`SEGMENT_SIZE` articles, ``NNNNN.heads.json`` (:data:`HEAD` records and
+  :data:`TOMBSTONE` records, loaded at start-up), ``NNNNN.flags.json`` (read/starred, only where
+  set) and ``NNNNN.BB.text.json``, the :data:`TEXT` records of :data:`TEXT_BUCKET` articles:
+  the whole article, the truth a damaged headlines file is rebuilt from. Opening one article
+  reads one text file; changing one article's text rewrites one text file.
+
+Migrations from older formats live in :mod:`reader.migrate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from reader.article import Headline
+from reader.errors import StoreDamaged
+
+FORMAT = 2
+APP = "reader-tui"
+SEGMENT_SIZE = 5000  # articles per segment: one headlines file, one flags file
+TEXT_BUCKET = 100  # articles per text file: what opening one article has to read
+
+Record = dict[str, Any]
+Check = Callable[[object], bool]
+
+
+def _is(kind: type) -> Check:
+    return lambda value: type(value) is kind
+
+
+def _optional(kind: type) -> Check:
+    return lambda value: value is None or type(value) is kind
+
+
+def _strings(value: object) -> bool:
+    return type(value) is list and all(type(item) is str for item in value)
+
+
+def _optional_strings(value: object) -> bool:
+    return value is None or _strings(value)
+
+
+REQUIRED = object()
+# name -> (check, default); a REQUIRED field has no default.
+Spec = Mapping[str, tuple[Check, Any]]
+
+META: Spec = {
+    "format": (_is(int), REQUIRED),
+    "app": (_is(str), APP),
+    "segments": (_is(int), 0),
+}
+
+FEED: Spec = {
+    "id": (_is(str), REQUIRED),
+    "url": (_is(str), REQUIRED),  # as subscribed or imported: a URL, or a file's absolute path
+    "kind": (_is(str), "feed"),  # feed | text (seed text) | legacy (migrated, source unknown)
+    "final_url": (_is(str), ""),  # after permanent redirects
+    "title": (_is(str), ""),
+    "link": (_is(str), ""),  # the site's home page
+    "etag": (_is(str), ""),
+    "last_modified": (_is(str), ""),
+    "fetched": (_optional(int), None),  # seconds since the epoch
+    "updated": (_optional(int), None),  # last time an import added or changed an article
+    "error": (_optional(str), None),  # the last fetch's one-line error
+    "subscribed": (_is(bool), False),
+    "tags": (_strings, []),
+    "full_text": (_is(bool), False),
+    "keep_days": (_optional(int), None),  # None: the configured default
+}
+
+HEAD: Spec = {
+    "id": (_is(str), REQUIRED),
+    "feed": (_is(str), REQUIRED),  # feed id
+    "title": (_is(str), REQUIRED),
+    "published": (_optional(int), None),
+    "author": (_is(str), ""),
+    "link": (_is(str), ""),
+    "guid": (_is(str), ""),
+    "rev": (_is(int), 0),
+}
+HEAD_FIELDS = tuple(HEAD)
+
+# An article deleted (expired) stays as a tombstone, so a refresh does not bring it back.
+TOMBSTONE: Spec = {
+    "id": (_is(str), REQUIRED),
+    "feed": (_is(str), REQUIRED),
+    "key": (_is(str), REQUIRED),  # item_key of what was deleted
+    "gone": (_is(int), REQUIRED),  # when
+}
+
+TEXT: Spec = {
+    **HEAD,
+    "standfirst": (_is(str), ""),
+    "body": (_strings, []),
+    "full_text": (_optional_strings, None),  # the linked page's text, when fetched
+    "full_text_error": (_optional(str), None),  # why there is none
+    "links": (_strings, []),
+}
+
+FLAGS: Spec = {
+    "read": (_is(bool), False),
+    "starred": (_is(bool), False),
+}
+
+
+def check(spec: Spec, doc: object, where: Path, what: str = "a record") -> Record:
+    """``doc`` with defaults filled in, or :class:`StoreDamaged` naming the file and field."""
+    if not isinstance(doc, dict):
+        raise StoreDamaged(f"{where}: damaged store file ({what} is not an object)")
+    record = dict(doc)
+    for name, (valid, default) in spec.items():
+        if name not in record:
+            if default is REQUIRED:
+                raise StoreDamaged(f"{where}: damaged store file ({what} lacks {name!r})")
+            record[name] = list(default) if isinstance(default, list) else default
+        elif not valid(record[name]):
+            raise StoreDamaged(f"{where}: damaged store file ({what} has a {name!r} of wrong type)")
+    return record
+
+
+def is_valid(spec: Spec, doc: object) -> bool:
+    try:
+        check(spec, doc, Path("."))
+    except StoreDamaged:
+        return False
+    return True
+
+
+def slim(spec: Spec, record: Mapping[str, Any]) -> Record:
+    """What is written: the spec's fields, without optional ones left at their default."""
+    return {
+        name: record[name]
+        for name, (_, default) in spec.items()
+        if name in record and (default is REQUIRED or record[name] != default)
+    }
+
+
+def head_from(doc: object, seq: int, where: Path) -> Headline:
+    """A Headline from a HEAD record: the hot path of start-up, so checked inline."""
+    if not isinstance(doc, dict):
+        raise StoreDamaged(f"{where}: damaged store file (a headline is not an object)")
+    try:
+        head = Headline(
+            doc["id"], doc["title"], "", doc.get("published"), doc.get("author", ""),
+            doc.get("link", ""), doc.get("guid", ""), seq, rev=doc.get("rev", 0),
+            feed_id=doc["feed"],
+        )
+    except KeyError as missing:
+        raise StoreDamaged(f"{where}: damaged store file (a headline lacks {missing})") from None
+    published = head.published
+    if not (
+        type(head.id) is str and type(head.title) is str and type(head.feed_id) is str
+        and type(head.author) is str and type(head.link) is str and type(head.guid) is str
+        and (published is None or type(published) is int) and type(head.rev) is int
+    ):
+        raise StoreDamaged(f"{where}: damaged store file (a headline has a field of wrong type)")
+    return head
+
+
+def feed_id(url: str) -> str:
+    """A feed's id: a hash of the url it was first stored under (it survives redirects)."""
+    return "f" + hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+
+
+def feed_name(feed: Mapping[str, Any]) -> str:
+    """What the list shows for a feed: its title, else a file's name or a site's host."""
+    title: str = feed.get("title") or ""
+    if title:
+        return title
+    url: str = feed.get("url") or ""
+    for prefix in ("legacy:", "bundled:"):
+        if url.startswith(prefix):
+            return url[len(prefix):]
+    if url.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        return urlsplit(url).hostname or url
+    return Path(url).stem or url
+
+
+def segment_files(number: int) -> tuple[str, str]:
+    """The names of a segment's headlines and flags files."""
+    return f"{number:05d}.heads.json", f"{number:05d}.flags.json"
+
+
+def text_file(number: int, bucket: int) -> str:
+    return f"{number:05d}.{bucket:02d}.text.json"
+
+
+def bucket_of(slot: int) -> int:
+    return slot // TEXT_BUCKET
