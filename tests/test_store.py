@@ -344,3 +344,187 @@ def test_reimport_brings_an_index_left_behind_by_a_crash_up_to_date(tmp_path: Pa
 
     assert counts == Counts(updated=1)
     assert Store.open(db).headlines()[0].author == "Author, corrected"
+
+
+# --- identity per feed --------------------------------------------------------------------------
+
+
+OTHER_URL = "https://other.example.net/rss"
+
+
+def test_two_feeds_sharing_a_guid_keep_two_articles_that_never_flip(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    a = Item(title="From A", guid="1", standfirst="A's text", feed="Feed A")
+    b = Item(title="From B", guid="1", standfirst="B's text", feed="Feed B")
+    assert store.merge([a], authoritative=True, source=FEED_URL) == Counts(added=1)
+    assert store.merge([b], authoritative=True, source=OTHER_URL) == Counts(added=1)
+    assert store.merge([a], authoritative=True, source=FEED_URL) == Counts(unchanged=1)
+
+    again = Store.open(tmp_path / "db")
+    found = {h.feed_url: (h.title, h.feed, again.content(h.id).standfirst)
+             for h in again.headlines()}
+    assert found == {
+        FEED_URL: ("From A", "Feed A", "A's text"),
+        OTHER_URL: ("From B", "Feed B", "B's text"),
+    }
+
+
+def test_items_sharing_one_link_without_guid_are_distinct_articles(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    status = "https://status.example.org/incident/42"
+    items = [Item(title=t, link=status, feed="Status") for t in
+             ("Outage began", "Outage update", "Outage resolved")]
+    assert store.merge(items, authoritative=True, source=FEED_URL) == Counts(added=3)
+    assert store.merge(items, authoritative=True, source=FEED_URL) == Counts(unchanged=3)
+
+
+def test_a_title_only_item_never_overwrites_another_feeds_article(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    store.merge([Item(title="Weekly digest", standfirst="Feed A's digest", feed="A")],
+                authoritative=True, source=FEED_URL)
+    counts = store.merge([Item(title="Weekly digest", standfirst="Feed B's digest", feed="B")],
+                         authoritative=True, source=OTHER_URL)
+    assert counts == Counts(added=1)
+    texts = sorted(store.content(h.id).standfirst for h in store.headlines())
+    assert texts == ["Feed A's digest", "Feed B's digest"]
+
+
+def test_every_article_belongs_to_a_feed_record_with_defaults(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    store.merge([seed_item(2)], authoritative=False, source=SEED_PATH)
+    feeds = {f["url"]: f for f in Store.open(tmp_path / "db").feeds()}
+    assert set(feeds) == {FEED_URL, SEED_PATH}
+    feed = feeds[FEED_URL]
+    assert (feed["kind"], feed["title"], feed["tags"], feed["full_text"]) == (
+        "feed", "Example feed", [], False
+    )
+    assert feed["etag"] == "" and feed["error"] is None and feed["updated"] is not None
+    assert feeds[SEED_PATH]["kind"] == "text"
+    assert {h.feed_id for h in store.headlines()} == {feeds[FEED_URL]["id"], feeds[SEED_PATH]["id"]}
+
+
+def test_a_feed_without_a_title_is_named_by_its_file_or_host(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    store.merge([Item(title="x", guid="x")], authoritative=True, source="/home/me/feeds/news.xml")
+    store.merge([Item(title="y", guid="y")], authoritative=True, source="https://blog.example/f")
+    assert sorted(h.feed for h in store.headlines()) == ["blog.example", "news"]
+
+
+def test_a_record_without_a_newer_optional_field_still_loads(tmp_path: Path) -> None:
+    """A later release adds fields with defaults: an older store must not look damaged."""
+    db = tmp_path / "db"
+    Store.open(db).merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    path = db / "00000.heads.json"
+    tables = orjson.loads(path.read_bytes())
+    for record in tables["heads"].values():
+        del record["rev"]
+        record["a_field_from_the_future"] = [1, 2]
+    path.write_bytes(orjson.dumps(tables))
+    head = Store.open(db).headlines()[0]
+    assert head.rev == 0 and head.title == "Story 1"
+
+
+# --- text apart from headlines ------------------------------------------------------------------
+
+
+def test_opening_one_article_reads_one_small_text_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "db"
+    Store.open(db).merge([feed_item(i) for i in range(450)], authoritative=True, source=FEED_URL)
+    store = Store.open(db)
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        read.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    oldest = store.headlines()[-1]
+    content = store.content(oldest.id)
+    monkeypatch.undo()
+
+    assert content.standfirst == "Standfirst 0 (first)"
+    assert read == ["00000.00.text.json"]
+    texts = sum(p.stat().st_size for p in db.glob("*.text.json"))
+    assert (db / read[0]).stat().st_size < texts / 4
+
+
+def test_changing_one_articles_text_rewrites_one_text_file(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(450)], authoritative=True, source=FEED_URL)
+    before = {p.name: stamp(p) for p in db.glob("*.text.json")}
+    time.sleep(0.01)
+    counts = store.merge([feed_item(300, "second")], authoritative=True, source=FEED_URL)
+    after = {p.name: stamp(p) for p in db.glob("*.text.json")}
+    assert counts == Counts(updated=1)
+    assert {n for n in after if after[n] != before[n]} == {"00000.03.text.json"}
+    head = next(h for h in Store.open(db).headlines() if h.title == "Story 300")
+    assert head.rev == 2  # the search index re-reads an article whose rev changed
+
+
+# --- deleting: tombstones -----------------------------------------------------------------------
+
+
+def test_a_deleted_article_does_not_come_back_while_its_feed_carries_it(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    gone = [h.id for h in store.headlines() if h.title in ("Story 1", "Story 3")]
+    store.set_starred(gone[0])
+    assert store.delete(gone) == 2
+
+    again = Store.open(db)
+    assert len(again) == 3 and all(again.get(i) is None for i in gone)
+    counts = again.merge([feed_item(i) for i in range(6)], authoritative=True, source=FEED_URL)
+    assert counts == Counts(added=1, unchanged=5)
+    assert len(Store.open(db)) == 4
+
+
+# --- threads ------------------------------------------------------------------------------------
+
+
+def test_a_second_thread_cannot_enter_the_write_lock(tmp_path: Path) -> None:
+    import threading
+
+    store = Store.open(tmp_path / "db")
+    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    article_id = store.headlines()[0].id
+    done = threading.Event()
+
+    def other_thread() -> None:
+        store.set_read(article_id)
+        done.set()
+
+    with store._lock:  # as a write under way in this thread
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        assert not done.wait(0.3)  # held off: no flag written under our feet
+        head = Store.open(tmp_path / "db").get(article_id)
+        assert head is not None and not head.read
+    assert done.wait(5)
+    worker.join()
+    head = Store.open(tmp_path / "db").get(article_id)
+    assert head is not None and head.read
+
+
+# --- only a store, or an empty or new folder ----------------------------------------------------
+
+
+def test_a_folder_that_is_not_a_store_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "letter.txt").write_text("dear reader")
+    with pytest.raises(StoreError, match="not a reader store"):
+        Store.open(documents)
+    assert sorted(p.name for p in documents.iterdir()) == ["letter.txt"]
+
+
+def test_an_empty_folder_becomes_a_store(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert len(Store.open(empty)) == 0
+    assert (empty / "meta.json").exists()
