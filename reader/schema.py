@@ -132,6 +132,15 @@ def check(spec: Spec, doc: object, where: Path, what: str = "a record") -> Recor
     return record
 
 
+def defaults(spec: Spec) -> Record:
+    """The optional fields of a kind of record, at their defaults (fresh lists each time)."""
+    return {
+        name: list(default) if isinstance(default, list) else default
+        for name, (_, default) in spec.items()
+        if default is not REQUIRED
+    }
+
+
 def is_valid(spec: Spec, doc: object) -> bool:
     try:
         check(spec, doc, Path("."))

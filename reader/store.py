@@ -54,6 +54,7 @@ from reader.schema import (
     Record,
     bucket_of,
     check,
+    defaults,
     feed_id,
     feed_name,
     head_from,
@@ -193,6 +194,7 @@ class Store:
         self._segment_count = 0
         self._meta_stamp: object = None
         self._feeds: dict[str, Record] = {}
+        self._feed_names: dict[str, tuple[str, str]] = {}  # feed id -> (name, url)
         self._feed_by_url: dict[str, str] = {}
         self._feeds_stamp: object = None
         self._heads: dict[str, Headline] = {}
@@ -364,26 +366,32 @@ class Store:
             record = check(FEED, doc, path, "a feed")
             feeds[record["id"]] = record
         self._feeds, self._feeds_stamp = feeds, stamp
-        self._feed_by_url = {}
-        for record in feeds.values():
-            self._feed_by_url[record["url"]] = record["id"]
-        for head in self._heads.values():
-            self._name(head)
+        self._named()
         return True
 
+    def _named(self) -> None:
+        """Rebuild what is derived from the feed records: names, the url map, and the names
+        on the headlines, where a feed's title or url changed."""
+        old = self._feed_names
+        self._feed_names = {fid: (feed_name(f), f["url"]) for fid, f in self._feeds.items()}
+        self._feed_by_url = {f["url"]: fid for fid, f in self._feeds.items()}
+        if any(old.get(fid, named) != named for fid, named in self._feed_names.items()):
+            for head in self._heads.values():
+                self._name(head)
+
     def _name(self, head: Headline) -> None:
-        feed = self._feeds.get(head.feed_id)
-        if feed is None:
+        named = self._feed_names.get(head.feed_id)
+        if named is None:
             # A writer renames feeds.json before the headlines that need it: read it again.
             self._feeds_stamp = None
             self._refresh_feeds()
-            feed = self._feeds.get(head.feed_id)
-            if feed is None:
+            named = self._feed_names.get(head.feed_id)
+            if named is None:
                 raise StoreDamaged(
                     f"{self.path / 'feeds.json'}: damaged store file (no feed {head.feed_id}, "
                     "which articles belong to); run `reader repair`"
                 )
-        head.feed, head.feed_url = feed_name(feed), feed["url"]
+        head.feed, head.feed_url = named
 
     def _changed(self) -> None:
         self._ordered = None
@@ -399,7 +407,8 @@ class Store:
         segment.heads, segment.graves = {}, {}
         storage = _storage(segment.heads_table)
         base = segment.number * SEGMENT_SIZE
-        buckets = set()
+        names, heads, where = self._feed_names, self._heads, self._where
+        keys_ready, number = self._keys_ready, segment.number
         for key, doc in (_raw(segment.heads_table) or {}).items():
             slot = int(key)
             if isinstance(doc, dict) and "gone" in doc:
@@ -410,13 +419,19 @@ class Store:
                     self._by_key[(grave["feed"], grave["key"])] = grave["id"]
                 continue
             head = head_from(doc, base + slot, storage.path)
-            self._name(head)
+            named = names.get(head.feed_id)
+            if named is None:
+                self._name(head)
+            else:
+                head.feed, head.feed_url = named
             segment.heads[slot] = head
-            self._remember(head, segment.number, slot)
-            buckets.add(bucket_of(slot))
+            heads[head.id] = head
+            where[head.id] = (number, slot)
+            if keys_ready:
+                self._add_keys(head)
         segment.last = max([*segment.heads, *segment.graves], default=0)
         storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
-        for bucket in sorted(buckets):
+        for bucket in sorted({bucket_of(slot) for slot in segment.heads}):
             path = _storage(segment.text(bucket)).path
             if not path.exists():
                 raise StoreDamaged(
@@ -754,7 +769,6 @@ class _Merge:
             ]
             if legacy:
                 record = legacy[0]
-                del store._feed_by_url[record["url"]]
                 record["url"], record["kind"] = self.source, self.kind
             else:
                 fid = feed_id(self.source)
@@ -763,13 +777,14 @@ class _Merge:
                 record = check(FEED, {"id": fid, "url": self.source, "kind": self.kind},
                                store.path)
                 store._feeds[fid] = record
-            store._feed_by_url[self.source] = record["id"]
             self.feeds_changed = True
         else:
             record = store._feeds[found]
         if title and record["title"] != title:
             record["title"] = title
             self.feeds_changed = True
+        if self.feeds_changed:
+            store._named()
         return record
 
     def run(self, items: list[Item], authoritative: bool) -> Counts:
@@ -826,8 +841,10 @@ class _Merge:
         article_id = make_id("article", f"{feed['url']}\0{key}")
         if article_id in store._heads or article_id in store._graves:
             article_id = make_id("dup", f"{article_id}:{number}:{slot}")
-        record = check(TEXT, {"id": article_id, "feed": feed["id"], "rev": 1,
-                              **_item_fields(item)}, store.path)
+        # Built from a parsed Item, so of the right types already: no check needed.
+        record = defaults(TEXT) | _item_fields(item) | {
+            "id": article_id, "feed": feed["id"], "rev": 1,
+        }
         self._place(number, slot, record)
 
     def update(self, article_id: str, item: Item, authoritative: bool, fid: str) -> bool:

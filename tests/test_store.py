@@ -528,3 +528,12 @@ def test_an_empty_folder_becomes_a_store(tmp_path: Path) -> None:
     empty.mkdir()
     assert len(Store.open(empty)) == 0
     assert (empty / "meta.json").exists()
+
+
+def test_a_feed_retitled_renames_its_articles_everywhere(tmp_path: Path, small_segments: int) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(25)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(1, feed="Example feed, renamed")], authoritative=True, source=FEED_URL)
+    assert {h.feed for h in store.headlines()} == {"Example feed, renamed"}
+    assert {h.feed for h in Store.open(db).headlines()} == {"Example feed, renamed"}
