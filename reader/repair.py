@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 
 from reader.errors import StoreDamaged, StoreError
+from reader.migrate import leftovers, migrate, store_format
 from reader.schema import (
     APP,
     FEED,
@@ -61,7 +62,6 @@ from reader.storage import (
     remove_temporaries,
     write_atomically,
 )
-from reader.migrate import leftovers, migrate, store_format
 from reader.store import STORE_FILE
 
 Record = dict[str, Any]

@@ -51,7 +51,8 @@ def test_a_store_of_the_previous_release_opens_with_everything_kept(old: Path) -
     assert sorted(p.name for p in aside.iterdir()) == [
         "00000.articles.json", "00000.index.json", "00000.state.json", "top.json",
     ]
-    assert (aside / "00000.articles.json").read_bytes() == (OLD / "00000.articles.json").read_bytes()
+    old_text = (OLD / "00000.articles.json").read_bytes()
+    assert (aside / "00000.articles.json").read_bytes() == old_text
     again = Store.open(old)
     assert again.notices == [] and what_it_holds(again) == EXPECTED
 

@@ -30,7 +30,7 @@ from reader.repair import repair, reset, salvage
 from reader.store import Counts, Store
 from tests import crash_harness
 from tests.conftest import FEED, SEED
-from tests.test_store import FEED_URL, feed_item, files
+from tests.test_store import AS_FEED, feed_item, files
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -124,7 +124,7 @@ def test_disk_full_midway_through_a_merge_writes_none_of_it(
     """A merge touching several segments is staged in full before the first rename."""
     monkeypatch.setattr(store_module, "SEGMENT_SIZE", 10)
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(i) for i in range(15)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(15)], **AS_FEED)
     before, memory = files(store.path), snapshot(store)
     calls = 0
     real_fsync = os.fsync
@@ -139,7 +139,7 @@ def test_disk_full_midway_through_a_merge_writes_none_of_it(
     monkeypatch.setattr(os, "fsync", fsync_until_full)
     batch = [feed_item(i, "second") for i in (1, 12)] + [feed_item(i) for i in range(15, 40)]
     with pytest.raises(StoreError) as raised:
-        store.merge(batch, authoritative=True, source=FEED_URL)
+        store.merge(batch, **AS_FEED)
     monkeypatch.setattr(os, "fsync", real_fsync)
 
     assert "\n" not in str(raised.value) and "disk full" in str(raised.value)
@@ -147,7 +147,7 @@ def test_disk_full_midway_through_a_merge_writes_none_of_it(
     assert files(store.path) == before
     assert snapshot(store) == memory  # the store in memory is the one on disk
     assert snapshot(Store.open(store.path)) == memory
-    assert store.merge(batch, authoritative=True, source=FEED_URL) == Counts(added=25, updated=2)
+    assert store.merge(batch, **AS_FEED) == Counts(added=25, updated=2)
 
 
 # --- 3. damaged files ----------------------------------------------------------------------------
@@ -420,7 +420,7 @@ import sys, time
 from pathlib import Path
 from reader import store as store_module
 from reader.store import Store
-from tests.test_store import FEED_URL, feed_item
+from tests.test_store import AS_FEED, feed_item
 store_module.SEGMENT_SIZE = 7  # many segments: new ones are created while the other writes
 go = Path(sys.argv[1]) / "go"
 while not go.exists():
@@ -432,13 +432,13 @@ _MERGER = """
 base = int(sys.argv[2])
 for n in range(40):
     items = [feed_item(base + 4 * n + k) for k in range(4)]
-    print(store.merge(items, authoritative=True, source=FEED_URL), flush=True)
+    print(store.merge(items, **AS_FEED), flush=True)
 """
 
 _UPDATER = """
 for n in range(30):
     print(store.merge([feed_item(i, f"v{n}") for i in range(n % 3, 30, 3)] +
-                      [feed_item(1000 + n)], authoritative=True, source=FEED_URL), flush=True)
+                      [feed_item(1000 + n)], **AS_FEED), flush=True)
 """
 
 _FLAGGER = """
@@ -491,7 +491,7 @@ def test_flags_set_while_another_process_imports_are_all_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "SEGMENT_SIZE", 7)
-    Store.open(tmp_path / "db").merge([feed_item(i) for i in range(30)], authoritative=True, source=FEED_URL)
+    Store.open(tmp_path / "db").merge([feed_item(i) for i in range(30)], **AS_FEED)
     results = list(
         _together(tmp_path, [(_FLAGGER, "read"), (_FLAGGER, "starred"), (_UPDATER, "")])
     )

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -23,6 +24,8 @@ from reader.store import Counts, Store
 ROOT = Path(__file__).resolve().parent.parent
 FEED_URL = "https://example.org/feed.xml"  # where feed_item()s come from
 SEED_PATH = "/home/user/seed.txt"  # where seed_item()s come from
+AS_FEED: dict[str, Any] = {"authoritative": True, "source": FEED_URL}
+AS_SEED: dict[str, Any] = {"authoritative": False, "source": SEED_PATH}
 
 
 def feed_item(i: int, version: str = "first", **change: object) -> Item:
@@ -63,7 +66,7 @@ def small_segments(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
 def test_flags_persist_across_reopen(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
     ids = [head.id for head in store.headlines()]
     store.set_read(ids[0])
     store.set_starred(ids[1])
@@ -85,7 +88,7 @@ def test_flags_persist_across_reopen(tmp_path: Path) -> None:
 
 def test_merged_articles_persist_across_reopen(tmp_path: Path) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
+    Store.open(db).merge([feed_item(i) for i in range(3)], **AS_FEED)
     again = Store.open(db)
     assert sorted(head.title for head in again.headlines()) == ["Story 0", "Story 1", "Story 2"]
     head = next(h for h in again.headlines() if h.title == "Story 1")
@@ -101,7 +104,7 @@ def test_merged_articles_persist_across_reopen(tmp_path: Path) -> None:
 def test_marking_read_rewrites_only_the_flags_file(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
     article_id = store.headlines()[0].id
     before = {name: stamp(db / name) for name in files(db)}
     time.sleep(0.01)
@@ -119,7 +122,7 @@ def test_marking_read_rewrites_only_the_flags_file(tmp_path: Path) -> None:
 def test_import_does_not_rewrite_full_segments(tmp_path: Path, small_segments: int) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(25)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(25)], **AS_FEED)
     assert sorted(p.name for p in db.glob("*.heads.json")) == [
         "00000.heads.json", "00001.heads.json", "00002.heads.json",
     ]
@@ -128,7 +131,7 @@ def test_import_does_not_rewrite_full_segments(tmp_path: Path, small_segments: i
     last = stamp(db / "00002.00.text.json")
     time.sleep(0.01)
 
-    counts = store.merge([feed_item(i) for i in range(20, 40)], authoritative=True, source=FEED_URL)
+    counts = store.merge([feed_item(i) for i in range(20, 40)], **AS_FEED)
 
     assert counts == Counts(added=15, updated=0, unchanged=5)
     assert {path: stamp(path) for path in full} == before
@@ -140,10 +143,10 @@ def test_import_does_not_rewrite_full_segments(tmp_path: Path, small_segments: i
 def test_reimport_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
     before = files(db)
     stamps = {name: stamp(db / name) for name in before}
-    counts = Store.open(db).merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    counts = Store.open(db).merge([feed_item(i) for i in range(5)], **AS_FEED)
     assert counts == Counts(unchanged=5)
     assert {name: stamp(db / name) for name in files(db)} == stamps
 
@@ -164,7 +167,7 @@ def test_no_partial_file_is_ever_visible(tmp_path: Path) -> None:
     """A reader polling a file while another process rewrites it sees only whole versions."""
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(200)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(200)], **AS_FEED)
     store.set_read(store.headlines()[0].id)
     state = db / "00000.flags.json"
     writer = subprocess.Popen(
@@ -191,7 +194,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
 ) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
     first, second = (head.id for head in store.headlines()[:2])
     store.set_read(first)
     before = files(db)
@@ -214,7 +217,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
 
 def test_leftover_temporaries_are_ignored_and_removed_on_open(tmp_path: Path) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
+    Store.open(db).merge([feed_item(i) for i in range(3)], **AS_FEED)
     leftovers = [db / ".00000.heads.json.4242.tmp", db / ".00000.00.text.json.4242.tmp"]
     leftovers[0].write_bytes(b'{"heads":{"1":{"id":"half-writ')
     leftovers[1].write_bytes(b"")
@@ -225,7 +228,7 @@ def test_leftover_temporaries_are_ignored_and_removed_on_open(tmp_path: Path) ->
 
 def test_temporaries_are_left_alone_while_another_process_writes(tmp_path: Path) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
+    Store.open(db).merge([feed_item(i) for i in range(3)], **AS_FEED)
     in_flight = db / ".00000.heads.json.4242.tmp"
     in_flight.write_bytes(b'{"heads":{')
     fd = os.open(db / "store.lock", os.O_RDWR)
@@ -245,7 +248,7 @@ def test_each_version_of_a_file_is_newer_than_the_last(tmp_path: Path) -> None:
     """
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(3)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(3)], **AS_FEED)
     article_id = store.headlines()[0].id
     store.set_read(article_id)
     state = db / "00000.flags.json"
@@ -266,10 +269,10 @@ def test_each_version_of_a_file_is_newer_than_the_last(tmp_path: Path) -> None:
 
 def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    assert store.merge([seed_item(i) for i in range(4)], authoritative=False, source=SEED_PATH) == Counts(added=4)
+    assert store.merge([seed_item(i) for i in range(4)], **AS_SEED) == Counts(added=4)
     ids = {head.title: head.id for head in store.headlines()}
 
-    assert store.merge([feed_item(i) for i in range(4)], authoritative=True, source=FEED_URL) == Counts(updated=4)
+    assert store.merge([feed_item(i) for i in range(4)], **AS_FEED) == Counts(updated=4)
 
     assert len(store) == 4
     assert {head.title: head.id for head in store.headlines()} == ids  # same articles, enriched
@@ -280,8 +283,8 @@ def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> N
     )
     assert store.content(head.id).standfirst == "Standfirst 2 (first)"  # the feed wins
 
-    assert store.merge([feed_item(i) for i in range(4)], authoritative=True, source=FEED_URL) == Counts(unchanged=4)
-    assert store.merge([seed_item(i) for i in range(4)], authoritative=False, source=SEED_PATH) == Counts(
+    assert store.merge([feed_item(i) for i in range(4)], **AS_FEED) == Counts(unchanged=4)
+    assert store.merge([seed_item(i) for i in range(4)], **AS_SEED) == Counts(
         unchanged=4
     )
     assert store.content(head.id).standfirst == "Standfirst 2 (first)"  # seed never overwrites
@@ -289,8 +292,8 @@ def test_seed_then_feed_enriches_and_reimport_is_idempotent(tmp_path: Path) -> N
 
 def test_feed_then_seed_fills_only_what_is_missing(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(0, body=[]), feed_item(1)], authoritative=True, source=FEED_URL)
-    counts = store.merge([seed_item(0), seed_item(1)], authoritative=False, source=SEED_PATH)
+    store.merge([feed_item(0, body=[]), feed_item(1)], **AS_FEED)
+    counts = store.merge([seed_item(0), seed_item(1)], **AS_SEED)
     assert counts == Counts(updated=1, unchanged=1)
     by_title = {head.title: head for head in store.headlines()}
     assert store.content(by_title["Story 0"].id).body == ["Seed body 0"]  # was missing
@@ -300,10 +303,10 @@ def test_feed_then_seed_fills_only_what_is_missing(tmp_path: Path) -> None:
 
 def test_counts_added_updated_unchanged(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    assert store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL) == Counts(added=5)
+    assert store.merge([feed_item(i) for i in range(5)], **AS_FEED) == Counts(added=5)
     batch = [feed_item(i) for i in range(3)] + [feed_item(3, "second")]
     batch += [feed_item(i) for i in range(10, 12)]
-    assert store.merge(batch, authoritative=True, source=FEED_URL) == Counts(added=2, updated=1, unchanged=3)
+    assert store.merge(batch, **AS_FEED) == Counts(added=2, updated=1, unchanged=3)
     assert len(store) == 7
     updated = next(h for h in store.headlines() if h.title == "Story 3")
     assert store.content(updated.id).standfirst == "Standfirst 3 (second)"
@@ -311,8 +314,8 @@ def test_counts_added_updated_unchanged(tmp_path: Path) -> None:
 
 def test_a_feed_item_is_matched_by_its_guid_even_if_retitled(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
-    counts = store.merge([feed_item(1, title="Story 1, corrected")], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(1)], **AS_FEED)
+    counts = store.merge([feed_item(1, title="Story 1, corrected")], **AS_FEED)
     assert counts == Counts(updated=1)
     assert [head.title for head in store.headlines()] == ["Story 1, corrected"]
 
@@ -320,10 +323,10 @@ def test_a_feed_item_is_matched_by_its_guid_even_if_retitled(tmp_path: Path) -> 
 def test_a_merge_keeps_flags(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(1)], **AS_FEED)
     article_id = store.headlines()[0].id
     store.set_starred(article_id)
-    Store.open(db).merge([feed_item(1, "second")], authoritative=True, source=FEED_URL)
+    Store.open(db).merge([feed_item(1, "second")], **AS_FEED)
     head = Store.open(db).get(article_id)
     assert head is not None and head.starred
 
@@ -332,7 +335,7 @@ def test_reimport_brings_an_index_left_behind_by_a_crash_up_to_date(tmp_path: Pa
     """A kill between the text rename and the headlines rename leaves the headline old."""
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(1)], **AS_FEED)
     articles = db / "00000.00.text.json"
     tables = orjson.loads(articles.read_bytes())
     tables["text"]["1"]["author"] = "Author, corrected"  # the text went in, the headline did not
@@ -340,7 +343,7 @@ def test_reimport_brings_an_index_left_behind_by_a_crash_up_to_date(tmp_path: Pa
 
     again = Store.open(db)
     assert again.headlines()[0].author == "Author 1"
-    counts = again.merge([feed_item(1, author="Author, corrected")], authoritative=True, source=FEED_URL)
+    counts = again.merge([feed_item(1, author="Author, corrected")], **AS_FEED)
 
     assert counts == Counts(updated=1)
     assert Store.open(db).headlines()[0].author == "Author, corrected"
@@ -356,9 +359,9 @@ def test_two_feeds_sharing_a_guid_keep_two_articles_that_never_flip(tmp_path: Pa
     store = Store.open(tmp_path / "db")
     a = Item(title="From A", guid="1", standfirst="A's text", feed="Feed A")
     b = Item(title="From B", guid="1", standfirst="B's text", feed="Feed B")
-    assert store.merge([a], authoritative=True, source=FEED_URL) == Counts(added=1)
+    assert store.merge([a], **AS_FEED) == Counts(added=1)
     assert store.merge([b], authoritative=True, source=OTHER_URL) == Counts(added=1)
-    assert store.merge([a], authoritative=True, source=FEED_URL) == Counts(unchanged=1)
+    assert store.merge([a], **AS_FEED) == Counts(unchanged=1)
 
     again = Store.open(tmp_path / "db")
     found = {h.feed_url: (h.title, h.feed, again.content(h.id).standfirst)
@@ -374,14 +377,14 @@ def test_items_sharing_one_link_without_guid_are_distinct_articles(tmp_path: Pat
     status = "https://status.example.org/incident/42"
     items = [Item(title=t, link=status, feed="Status") for t in
              ("Outage began", "Outage update", "Outage resolved")]
-    assert store.merge(items, authoritative=True, source=FEED_URL) == Counts(added=3)
-    assert store.merge(items, authoritative=True, source=FEED_URL) == Counts(unchanged=3)
+    assert store.merge(items, **AS_FEED) == Counts(added=3)
+    assert store.merge(items, **AS_FEED) == Counts(unchanged=3)
 
 
 def test_a_title_only_item_never_overwrites_another_feeds_article(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
     store.merge([Item(title="Weekly digest", standfirst="Feed A's digest", feed="A")],
-                authoritative=True, source=FEED_URL)
+                **AS_FEED)
     counts = store.merge([Item(title="Weekly digest", standfirst="Feed B's digest", feed="B")],
                          authoritative=True, source=OTHER_URL)
     assert counts == Counts(added=1)
@@ -391,8 +394,8 @@ def test_a_title_only_item_never_overwrites_another_feeds_article(tmp_path: Path
 
 def test_every_article_belongs_to_a_feed_record_with_defaults(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
-    store.merge([seed_item(2)], authoritative=False, source=SEED_PATH)
+    store.merge([feed_item(1)], **AS_FEED)
+    store.merge([seed_item(2)], **AS_SEED)
     feeds = {f["url"]: f for f in Store.open(tmp_path / "db").feeds()}
     assert set(feeds) == {FEED_URL, SEED_PATH}
     feed = feeds[FEED_URL]
@@ -414,7 +417,7 @@ def test_a_feed_without_a_title_is_named_by_its_file_or_host(tmp_path: Path) -> 
 def test_a_record_without_a_newer_optional_field_still_loads(tmp_path: Path) -> None:
     """A later release adds fields with defaults: an older store must not look damaged."""
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    Store.open(db).merge([feed_item(1)], **AS_FEED)
     path = db / "00000.heads.json"
     tables = orjson.loads(path.read_bytes())
     for record in tables["heads"].values():
@@ -432,7 +435,7 @@ def test_opening_one_article_reads_one_small_text_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "db"
-    Store.open(db).merge([feed_item(i) for i in range(450)], authoritative=True, source=FEED_URL)
+    Store.open(db).merge([feed_item(i) for i in range(450)], **AS_FEED)
     store = Store.open(db)
     read: list[str] = []
     real = Path.read_bytes
@@ -455,10 +458,10 @@ def test_opening_one_article_reads_one_small_text_file(
 def test_changing_one_articles_text_rewrites_one_text_file(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(450)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(450)], **AS_FEED)
     before = {p.name: stamp(p) for p in db.glob("*.text.json")}
     time.sleep(0.01)
-    counts = store.merge([feed_item(300, "second")], authoritative=True, source=FEED_URL)
+    counts = store.merge([feed_item(300, "second")], **AS_FEED)
     after = {p.name: stamp(p) for p in db.glob("*.text.json")}
     assert counts == Counts(updated=1)
     assert {n for n in after if after[n] != before[n]} == {"00000.03.text.json"}
@@ -472,14 +475,14 @@ def test_changing_one_articles_text_rewrites_one_text_file(tmp_path: Path) -> No
 def test_a_deleted_article_does_not_come_back_while_its_feed_carries_it(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(5)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
     gone = [h.id for h in store.headlines() if h.title in ("Story 1", "Story 3")]
     store.set_starred(gone[0])
     assert store.delete(gone) == 2
 
     again = Store.open(db)
     assert len(again) == 3 and all(again.get(i) is None for i in gone)
-    counts = again.merge([feed_item(i) for i in range(6)], authoritative=True, source=FEED_URL)
+    counts = again.merge([feed_item(i) for i in range(6)], **AS_FEED)
     assert counts == Counts(added=1, unchanged=5)
     assert len(Store.open(db)) == 4
 
@@ -491,7 +494,7 @@ def test_a_second_thread_cannot_enter_the_write_lock(tmp_path: Path) -> None:
     import threading
 
     store = Store.open(tmp_path / "db")
-    store.merge([feed_item(1)], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(1)], **AS_FEED)
     article_id = store.headlines()[0].id
     done = threading.Event()
 
@@ -530,10 +533,12 @@ def test_an_empty_folder_becomes_a_store(tmp_path: Path) -> None:
     assert (empty / "meta.json").exists()
 
 
-def test_a_feed_retitled_renames_its_articles_everywhere(tmp_path: Path, small_segments: int) -> None:
+def test_a_feed_retitled_renames_its_articles_everywhere(
+    tmp_path: Path, small_segments: int
+) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
-    store.merge([feed_item(i) for i in range(25)], authoritative=True, source=FEED_URL)
-    store.merge([feed_item(1, feed="Example feed, renamed")], authoritative=True, source=FEED_URL)
+    store.merge([feed_item(i) for i in range(25)], **AS_FEED)
+    store.merge([feed_item(1, feed="Example feed, renamed")], **AS_FEED)
     assert {h.feed for h in store.headlines()} == {"Example feed, renamed"}
     assert {h.feed for h in Store.open(db).headlines()} == {"Example feed, renamed"}
