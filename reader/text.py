@@ -45,6 +45,23 @@ _INVISIBLE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 
+# An emoji ZWJ sequence (the rainbow flag, a family, "heart on fire"): pictographs, each with an
+# optional emoji presentation selector (U+FE0F) and skin tone, joined by U+200D. Inside one,
+# the joiner and the selector make the sequence one glyph two cells wide (Rich measures it so);
+# removed, the sequence falls apart into several emoji. Everywhere else both are removed.
+_PICTOGRAPH = (
+    "[©®‼⁉™ℹ↔-⇿⌀-⏿Ⓜ■-◿"
+    "☀-➿⤴⤵⬀-⯿〰〽㊗㊙🀀-🫿]"
+)
+_ELEMENT = f"{_PICTOGRAPH}️?[🏻-🏿]?"
+_INVISIBLE_OUTSIDE_EMOJI = re.compile(
+    f"({_ELEMENT}(?:‍{_ELEMENT})+)|{_INVISIBLE.pattern}"
+)
+
+
+def _keep_emoji(match: re.Match[str]) -> str:
+    return match.group(1) or ""
+
 
 def clean(text: str) -> str:
     """Make untrusted text safe to store and show: one line, no controls, NFC.
@@ -52,7 +69,10 @@ def clean(text: str) -> str:
     Idempotent: ``clean(clean(s)) == clean(s)``.
     """
     text = _ESCAPES.sub("", text)
-    text = _INVISIBLE.sub("", text)
+    if "‍" in text:
+        text = _INVISIBLE_OUTSIDE_EMOJI.sub(_keep_emoji, text)
+    else:
+        text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
 
