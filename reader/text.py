@@ -77,6 +77,7 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+MAX_SOURCE = 32 * 1024 * 1024  # bytes read of one source, file or URL: a feed is rarely 5 MB
 MAX_TITLE = 1000  # characters: a headline is one row; a longer "title" is a body in disguise
 MAX_TEXT = 200_000  # characters of standfirst and body kept per article; news is under 100,000
 
