@@ -471,7 +471,7 @@ class Store:
             head.read, head.starred = flags["read"], flags["starred"]
             segment.state_stamp = _file_stamp(segment.state)
 
-    def merge(self, items: Iterable[Item], *, authoritative: bool) -> Counts:
+    def merge(self, items: Iterable[Item], *, authoritative: bool, source: str = "") -> Counts:
         """Add new articles and enrich known ones; ``authoritative`` items (feeds) win conflicts.
 
         Runs under the write lock after re-reading what other processes wrote, so concurrent
