@@ -6,10 +6,11 @@ Errors are one line on stderr and a non-zero exit code; nothing prints a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="reader",
         description="A terminal newsreader. With no command, opens the reader.",
     )
-    parser.add_argument("--version", action="version", version=f"reader {__version__}")
+    _add_version(parser)
     parser.add_argument(
         "--db", metavar="PATH", type=Path, help="store directory (default: $READER_DB or "
         "the user data directory)",
@@ -67,27 +68,45 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("repair", help="set damaged store files aside and salvage their articles")
     commands.add_parser("reset", help="set the whole store aside and start a fresh one")
+    for command in commands.choices.values():
+        _add_version(command)  # the README promises --version after any command
     return parser
+
+
+def _add_version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"reader {__version__}")
 
 
 def _head_json(head: Headline) -> dict[str, Any]:
     return {
-        "id": head.id, "title": head.title, "feed": head.feed, "published": head.published_iso,
-        "author": head.author, "link": head.link, "read": head.read, "starred": head.starred,
+        "id": head.id, "title": head.title, "feed": head.feed, "feed_url": head.feed_url,
+        "published": head.published_iso, "author": head.author, "link": head.link,
+        "read": head.read, "starred": head.starred,
     }
 
 
+FEED_WIDTH = 24  # terminal cells for the feed name in `reader list`
+
+
 def _head_line(head: Headline) -> str:
+    """One aligned row: id, unread and star markers, date, feed, title.
+
+    Each field is cleaned on its own and then padded: cleaning the joined line would collapse
+    the padding. The feed is cut and padded in terminal cells, so wide characters align too.
+    """
+    from rich.cells import set_cell_size
+
     date = head.published_at.strftime("%Y-%m-%d") if head.published_at else "no date   "
-    mark = "*" if head.starred else ("N" if not head.read else " ")
-    return clean(f"{head.id} {mark} {date} {head.feed[:24]:<24} {head.title}")
+    marks = ("N" if not head.read else " ") + ("*" if head.starred else " ")
+    feed = set_cell_size(clean(head.feed), FEED_WIDTH)
+    return f"{head.id} {marks} {date} {feed} {clean(head.title)}"
 
 
 def _print_heads(heads: Sequence[Headline], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([_head_json(h) for h in heads], ensure_ascii=False, indent=1))
+        _out(json.dumps([_head_json(h) for h in heads], ensure_ascii=False, indent=1) + "\n")
     else:
-        sys.stdout.writelines(_head_line(h) + "\n" for h in heads)
+        _out("".join(_head_line(h) + "\n" for h in heads))
 
 
 def _show(store: Store, article_id: str, as_json: bool) -> int:
@@ -98,11 +117,18 @@ def _show(store: Store, article_id: str, as_json: bool) -> int:
     content = store.content(article_id)
     if as_json:
         data = _head_json(head) | {"standfirst": content.standfirst, "body": content.body}
-        print(json.dumps(data, ensure_ascii=False, indent=1))
+        _out(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         return 0
-    lines = [head.title, f"{head.feed} · {head.published_iso or 'no date'} · {head.author}"]
-    lines += [head.link, "", content.standfirst, "", *content.body]
-    print("\n".join(clean(line) for line in lines))
+    meta = [clean(head.feed), head.published_iso or "no date", clean(head.author)]
+    lines = [clean(head.title), " · ".join(part for part in meta if part)]
+    if head.link:
+        lines.append(clean(head.link))
+    text = [clean(p) for p in (content.standfirst, *content.body)]
+    if content.standfirst:
+        lines += ["", text[0]]
+    if content.body:
+        lines += ["", *text[1:]]
+    _out("\n".join(lines) + "\n")
     return 0
 
 
@@ -121,7 +147,55 @@ def _print_report(report: Report) -> None:
     if report.error:
         print(f"reader: error: {report.error}", file=sys.stderr)
     else:
-        print(report)
+        _out(f"{report}\n")
+        _flush()  # a long import shows each source as it is done
+
+
+class _OutputError(ReaderError):
+    """Standard output cannot be written (a full disk, a closed pipe)."""
+
+
+def _out(text: str) -> None:
+    with _stdout():
+        sys.stdout.write(text)
+
+
+def _flush() -> None:
+    with _stdout():
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _stdout() -> Iterator[None]:
+    """A write to stdout that fails (a full disk) is an error about stdout, not a traceback;
+    a closed pipe (``reader list | head``) stays a BrokenPipeError: the reader left, that is all.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise _OutputError(f"standard output: {_reason(error)}") from None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _os_error(error: OSError) -> str:
+    """``PATH: reason`` for an OSError, in one line."""
+    where = " -> ".join(str(n) for n in (error.filename, error.filename2) if n is not None)
+    return clean(f"{where}: {_reason(error)}" if where else _reason(error))
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -130,12 +204,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "repair":
         from reader.repair import repair
 
-        print(repair(path))
+        _out(f"{repair(path)}\n")
         return 0
     if args.command == "reset":
         from reader.repair import reset
 
-        print(f"the old store is now at {reset(path)}; a fresh one starts at {path}")
+        _out(f"the old store is now at {reset(path)}; a fresh one starts at {path}\n")
         return 0
     if args.command is None:
         from reader.ui.app import ReaderApp
@@ -158,13 +232,23 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every failure is one line on stderr and a non-zero exit."""
     try:
-        return run(argv)
+        code = run(argv)
+        _flush()
+        return code
+    except _OutputError as error:
+        _drop_stdout()
+        print(f"reader: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     except ReaderError as error:
         print(f"reader: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _drop_stdout()
         return 0
-
+    except OSError as error:  # a path too long, a permission, a device gone: never a traceback
+        print(f"reader: error: {_os_error(error)}", file=sys.stderr)
+        return EXIT_ERROR

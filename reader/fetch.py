@@ -26,6 +26,7 @@ import httpx
 
 from reader import __version__
 from reader.errors import SourceError
+from reader.text import MAX_SOURCE
 
 USER_AGENT = f"reader-tui/{__version__} (+terminal newsreader)"
 ACCEPT = (
@@ -68,7 +69,7 @@ def fetch(
     url: str,
     *,
     timeout: float = 15.0,
-    max_bytes: int = 32 * 1024 * 1024,
+    max_bytes: int = MAX_SOURCE,
     max_redirects: int = 5,
     etag: str | None = None,
     modified: str | None = None,
@@ -76,7 +77,8 @@ def fetch(
     """Returns None on 304 Not Modified. Raises reader.errors.SourceError on any failure.
 
     ``timeout`` bounds each connect and read *and* the whole fetch including redirects;
-    ``max_bytes`` bounds both the bytes received and the bytes they decompress to.
+    ``max_bytes`` bounds both the bytes received and the bytes they decompress to. A body that
+    is itself gzip (a ``feed.xml.gz``, or a server that compressed twice) is decompressed too.
     """
     if timeout <= 0 or max_bytes < 0 or max_redirects < 0:
         raise ValueError("fetch: timeout must be > 0, max_bytes and max_redirects >= 0")
@@ -134,7 +136,7 @@ def _finish(
     if not 200 <= status < 300:
         where = "" if url == start else f" (at {_show(str(url))})"
         raise _error(shown, f"HTTP {status} {_phrase(response)}".rstrip() + where)
-    content = _read_body(response, shown, max_bytes)
+    content = _gunzip(_read_body(response, shown, max_bytes), shown, max_bytes)
     headers = {
         name.lower(): value
         for name, value in response.headers.items()
@@ -220,6 +222,22 @@ def _read_body(response: httpx.Response, shown: str, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
+def _gunzip(content: bytes, shown: str, max_bytes: int) -> bytes:
+    """A gzip payload (not a Content-Encoding) decompressed, within the same cap."""
+    if not content.startswith(b"\x1f\x8b"):
+        return content
+    decoder = _Decoder("gzip")
+    try:
+        plain = decoder.feed(content, max_bytes + 1)
+    except zlib.error as error:
+        raise _error(shown, f"gzip-compressed, and the gzip data is bad ({error})") from None
+    if len(plain) > max_bytes:
+        raise _error(shown, f"larger than {_size(max_bytes)} once decompressed")
+    if not decoder.finished:
+        raise _error(shown, "gzip-compressed, and the gzip data is cut short")
+    return plain
+
+
 def _content_encoding(response: httpx.Response, shown: str) -> str:
     """The one compression we must undo; anything we did not ask for is an error."""
     codings = [
@@ -249,6 +267,11 @@ class _Decoder:
         if wbits is None:
             wbits = zlib.MAX_WBITS | 16 if self.encoding == "gzip" else zlib.MAX_WBITS
         return zlib.decompressobj(wbits=wbits)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the compressed data ended where it should (not cut short)."""
+        return self.identity or self._between_members or self._done
 
     def feed(self, data: bytes, room: int) -> bytes:
         """Decode ``data``, returning at most ``room`` bytes (``room`` means "over the cap")."""

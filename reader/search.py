@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +47,70 @@ class Query:
         return cls(tuple(terms))
 
 
+class View:
+    """What one search sees: the parts of an index side by side, part ``i``'s documents at
+    ``bases[i]`` in every mask, and one spare slot at the end that is never set (a headline
+    the index does not hold points there). Immutable.
+
+    A part that fails while searched (a damaged file that passed the checks at load) matches
+    nothing and is listed in ``broken``, so that the next sync rebuilds it."""
+
+    def __init__(self, parts: Sequence[Snapshot]) -> None:
+        self.parts = tuple(parts)
+        self.bases = tuple(np.cumsum([0, *(p.documents for p in self.parts)]).tolist())
+        self.documents: int = self.bases[-1]
+        self.broken: set[int] = set()
+
+    def empty(self) -> Bools:
+        return np.zeros(self.documents + 1, np.bool_)
+
+    def word(self, word: str, *, prefix: bool) -> Bools:
+        """The documents holding ``word`` (or a word it starts, with ``prefix``)."""
+        mask = self.empty()
+        for number, (part, base) in enumerate(zip(self.parts, self.bases, strict=False)):
+            try:
+                part.word(word, mask[base : base + part.documents], prefix=prefix)
+            except (ValueError, IndexError):
+                self._broke(number, mask)
+        return mask
+
+    def phrase(
+        self, parts: Sequence[str], candidates: Bools, cancelled: Callable[[], bool]
+    ) -> Bools | None:
+        """The candidates that hold the words ``parts`` in a row; None if cancelled."""
+        found = self.empty()
+        for number, (part, base) in enumerate(zip(self.parts, self.bases, strict=False)):
+            mine = candidates[base : base + part.documents]
+            if not mine.any():
+                continue
+            try:
+                hits = part.phrase(parts, mine, cancelled)
+            except (ValueError, IndexError):
+                self._broke(number, found)
+                continue
+            if hits is None:
+                return None
+            found[base : base + part.documents] = hits
+        return found
+
+    def _broke(self, number: int, mask: Bools) -> None:
+        base = self.bases[number]
+        mask[base : self.bases[number + 1]] = False
+        self.broken.add(number)
+
+
+class Index(Protocol):
+    """What a :class:`Searcher` searches: an in-memory :class:`SearchIndex`, or the stored
+    index of :mod:`reader.index_files`."""
+
+    def snapshot(self) -> View: ...
+
+    def positions(self, heads: Sequence[Headline], view: View) -> npt.NDArray[np.int64]: ...
+
+
 class SearchIndex:
-    """The word index of every article, by id: full text as it is added, titles until then.
+    """The word index of every article, by id, in memory: full text as it is added, titles
+    until then.
 
     ``add`` is cheap (it queues text; tokenizing runs a batch at a time). Setting ``complete``
     freezes the index in the calling thread, so the app's builder thread pays for it and not the
@@ -61,7 +123,8 @@ class SearchIndex:
         self._numbers: dict[str, int] = {}  # article id -> document number
         self._titles: list[Sequence[Headline]] = []  # headlines whose titles are not in yet
         self._heads: Sequence[Headline] | None = None  # the list last given to add_titles
-        self._mapping: tuple[Sequence[Headline], Snapshot, npt.NDArray[np.int64]] | None = None
+        self._view: View | None = None
+        self._mapping: tuple[Sequence[Headline], View, npt.NDArray[np.int64]] | None = None
         self._lock = threading.Lock()
         self._complete = False
 
@@ -102,14 +165,21 @@ class SearchIndex:
             self._add_titles()
             snapshot = self._builder.freeze(final=final)
             if final and self._heads is not None:
-                self._mapping = (self._heads, snapshot, self._positions(self._heads, snapshot))
+                view = self._view_of(snapshot)
+                self._mapping = (self._heads, view, self._positions(self._heads, view))
             return snapshot
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> View:
         """The current searchable state (frozen now if anything was added since)."""
         with self._lock:
             self._add_titles()
-            return self._builder.freeze()
+            return self._view_of(self._builder.freeze())
+
+    def _view_of(self, snapshot: Snapshot) -> View:
+        view = self._view
+        if view is None or view.parts[0] is not snapshot:
+            view = self._view = View([snapshot])
+        return view
 
     def _add_titles(self) -> None:
         numbers, add = self._numbers, self._builder.add
@@ -119,17 +189,15 @@ class SearchIndex:
                     numbers[head.id] = add((head.title,))
         self._titles.clear()
 
-    def positions(self, heads: Sequence[Headline], snapshot: Snapshot) -> npt.NDArray[np.int64]:
-        """Each headline's document number in ``snapshot``; its spare slot if not in it."""
+    def positions(self, heads: Sequence[Headline], view: View) -> npt.NDArray[np.int64]:
+        """Each headline's document number in ``view``; its spare slot if not in it."""
         mapping = self._mapping
-        if mapping is not None and mapping[0] is heads and mapping[1] is snapshot:
+        if mapping is not None and mapping[0] is heads and mapping[1] is view:
             return mapping[2]
-        return self._positions(heads, snapshot)
+        return self._positions(heads, view)
 
-    def _positions(
-        self, heads: Sequence[Headline], snapshot: Snapshot
-    ) -> npt.NDArray[np.int64]:
-        spare = snapshot.documents
+    def _positions(self, heads: Sequence[Headline], view: View) -> npt.NDArray[np.int64]:
+        spare = view.documents
         ids = map(attrgetter("id"), heads)
         found = np.fromiter(map(self._numbers.get, ids, repeat(spare)), np.int64, len(heads))
         found[found > spare] = spare  # added after the snapshot was taken
@@ -150,9 +218,9 @@ class Searcher:
     """Searches one index, one search at a time, remembering recent term results so that each
     keystroke adds little work."""
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: Index) -> None:
         self.index = index
-        self._snapshot: Snapshot | None = None
+        self._view: View | None = None
         self._masks: OrderedDict[tuple[str, str], Bools] = OrderedDict()
         self._mapping: _Mapping | None = None
 
@@ -178,16 +246,16 @@ class Searcher:
         cancelled: Callable[[], bool],
     ) -> list[Headline] | None:
         """:meth:`search` for a parsed query; ``generation`` None: do not reuse the mapping."""
-        snapshot = self.index.snapshot()
-        if snapshot is not self._snapshot:
-            self._snapshot = snapshot
+        view = self.index.snapshot()
+        if view is not self._view:
+            self._view = view
             self._masks.clear()
             self._mapping = None
         combined: Bools | None = None
         for term in query.terms:
             if cancelled():
                 return None
-            mask = self._term(snapshot, term, cancelled)
+            mask = self._term(view, term, cancelled)
             if mask is None:
                 return None
             if mask is _EVERYTHING:
@@ -200,14 +268,12 @@ class Searcher:
             return list(heads)
         if cancelled():
             return None
-        mapping = self._map(heads, generation, snapshot)
+        mapping = self._map(heads, generation, view)
         found: list[Headline] = mapping.objects[combined[mapping.positions]].tolist()
         return found
 
-    def _map(
-        self, heads: Sequence[Headline], generation: int | None, snapshot: Snapshot
-    ) -> _Mapping:
-        """``heads`` as document numbers (100,000 dict lookups), reused for their generation."""
+    def _map(self, heads: Sequence[Headline], generation: int | None, view: View) -> _Mapping:
+        """``heads`` as document numbers (100,000 lookups), reused for their generation."""
         mapping = self._mapping
         if (
             mapping is not None
@@ -220,62 +286,47 @@ class Searcher:
             heads,
             len(heads),
             -1 if generation is None else generation,
-            self.index.positions(heads, snapshot),
+            self.index.positions(heads, view),
             np.fromiter(heads, object, len(heads)),
         )
         if generation is not None:
             self._mapping = mapping
         return mapping
 
-    def _term(
-        self, snapshot: Snapshot, term: str, cancelled: Callable[[], bool]
-    ) -> Bools | None:
+    def _term(self, view: View, term: str, cancelled: Callable[[], bool]) -> Bools | None:
         """The documents that match one term; _EVERYTHING if it has no word; None if cancelled."""
         words = WORD.findall(term)
         if not words:
             return _EVERYTHING
         if len(words) == 1:
-            return self._word(snapshot, words[0], prefix=True)
+            return self._word(view, words[0], prefix=True)
         cached = self._masks.get(("phrase", term))
         if cached is not None:
             return cached
         parts = PART.findall(term)
-        vocabulary = snapshot.vocabulary
-        exact = [vocabulary.exact(part) for part in parts[:-1]]
-        last = vocabulary.prefixed(parts[-1])
-        if None in exact or last[0] == last[1]:
-            return self._remember(("phrase", term), snapshot.empty())
-        candidates = self._word(snapshot, parts[-1], prefix=True).copy()
+        candidates = self._word(view, parts[-1], prefix=True).copy()
         for part in parts[:-1]:
             if cancelled():
                 return None
-            candidates &= self._word(snapshot, part, prefix=False)
+            candidates &= self._word(view, part, prefix=False)
         # A phrase typed further only narrows: re-check what the shorter phrase matched.
         for (kind, earlier), mask in reversed(self._masks.items()):
             if kind == "phrase" and term.startswith(earlier):
                 candidates &= mask
                 break
-        ranks = [r for r in exact if r is not None]
-        found = snapshot.phrase(ranks, last, candidates, cancelled)
+        found = view.phrase(parts, candidates, cancelled)
         if found is None:
             return None
         return self._remember(("phrase", term), found)
 
-    def _word(self, snapshot: Snapshot, word: str, *, prefix: bool) -> Bools:
+    def _word(self, view: View, word: str, *, prefix: bool) -> Bools:
         """The documents holding ``word`` (or a word it starts, with ``prefix``)."""
         key = ("prefix" if prefix else "exact", word)
         cached = self._masks.get(key)
         if cached is not None:
             self._masks.move_to_end(key)
             return cached
-        mask = snapshot.empty()
-        if prefix:
-            snapshot.mark(*snapshot.vocabulary.prefixed(word), mask)
-        else:
-            rank = snapshot.vocabulary.exact(word)
-            if rank is not None:
-                snapshot.mark(rank, rank + 1, mask)
-        return self._remember(key, mask)
+        return self._remember(key, view.word(word, prefix=prefix))
 
     def _remember(self, key: tuple[str, str], mask: Bools) -> Bools:
         self._masks[key] = mask

@@ -8,11 +8,18 @@ parser keys on the closing line and on blank lines only.
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reader.article import Item
 from reader.errors import SourceError
 from reader.text import clean, clip, clip_paragraphs
+
+if TYPE_CHECKING:
+    from reader.store import Store
+
+BUNDLED_SOURCE = "bundled:seed"
 
 _CONTINUE = re.compile(r"^\s*continue reading(?:\.\.\.|\u2026)?\s*$", re.IGNORECASE)
 
@@ -81,3 +88,17 @@ def read_seed(path: Path, feed: str = "") -> list[Item]:
     except OSError as error:
         raise SourceError(f"{path}: cannot read ({error.strerror})") from None
     return parse_seed(data, str(path), feed or path.stem)
+
+
+def bundled_seed() -> bytes:
+    """The seed articles shipped inside the package, so a wheel install has them too."""
+    return files("reader").joinpath("data/seed.txt").read_bytes()
+
+
+def seed_first_run(store: Store) -> int:
+    """Fill an empty store with the bundled seed articles; how many were added (0 if the store
+    already holds articles: a first run is the only time the reader adds articles by itself)."""
+    if len(store) != 0:
+        return 0
+    items = parse_seed(bundled_seed(), "bundled seed", feed="seed")
+    return store.merge(items, authoritative=False, source=BUNDLED_SOURCE).added

@@ -45,6 +45,23 @@ _INVISIBLE = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 
+# An emoji ZWJ sequence (the rainbow flag, a family, "heart on fire"): pictographs, each with an
+# optional emoji presentation selector (U+FE0F) and skin tone, joined by U+200D. Inside one,
+# the joiner and the selector make the sequence one glyph two cells wide (Rich measures it so);
+# removed, the sequence falls apart into several emoji. Everywhere else both are removed.
+_PICTOGRAPH = (
+    "[©®‼⁉™ℹ↔-⇿⌀-⏿Ⓜ■-◿"
+    "☀-➿⤴⤵⬀-⯿〰〽㊗㊙🀀-🫿]"
+)
+_ELEMENT = f"{_PICTOGRAPH}️?[🏻-🏿]?"
+_INVISIBLE_OUTSIDE_EMOJI = re.compile(
+    f"({_ELEMENT}(?:‍{_ELEMENT})+)|{_INVISIBLE.pattern}"
+)
+
+
+def _keep_emoji(match: re.Match[str]) -> str:
+    return match.group(1) or ""
+
 
 def clean(text: str) -> str:
     """Make untrusted text safe to store and show: one line, no controls, NFC.
@@ -52,11 +69,15 @@ def clean(text: str) -> str:
     Idempotent: ``clean(clean(s)) == clean(s)``.
     """
     text = _ESCAPES.sub("", text)
-    text = _INVISIBLE.sub("", text)
+    if "‍" in text:
+        text = _INVISIBLE_OUTSIDE_EMOJI.sub(_keep_emoji, text)
+    else:
+        text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     return _SPACES.sub(" ", text).strip()
 
 
+MAX_SOURCE = 32 * 1024 * 1024  # bytes read of one source, file or URL: a feed is rarely 5 MB
 MAX_TITLE = 1000  # characters: a headline is one row; a longer "title" is a body in disguise
 MAX_TEXT = 200_000  # characters of standfirst and body kept per article; news is under 100,000
 

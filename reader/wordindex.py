@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -641,6 +641,21 @@ class Builder:
         self._sequences.append(_Sequences(base, bounds, data))
 
 
+class Words(Protocol):
+    """A sorted vocabulary: the ranks of a word, or of the words that start with a prefix."""
+
+    def __len__(self) -> int: ...
+
+    def prefixed(self, prefix: str) -> tuple[int, int]: ...
+
+    def exact(self, word: str) -> int | None: ...
+
+
+def _successor(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
+
+
 class SortedWords:
     """The vocabulary in sorted order, for prefix ranges by bisection. The list is shared with
     the builder, which replaces it rather than change it."""
@@ -651,34 +666,68 @@ class SortedWords:
     def __len__(self) -> int:
         return len(self._words)
 
-    def __getitem__(self, rank: int) -> str:
-        return self._words[rank]
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
 
     def prefixed(self, prefix: str) -> tuple[int, int]:
         """The ranks ``lo .. hi`` of the words that start with ``prefix``."""
         lo = bisect_left(self._words, prefix)
-        successor = prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
-        return lo, bisect_left(self._words, successor, lo)
+        return lo, bisect_left(self._words, _successor(prefix), lo)
 
     def exact(self, word: str) -> int | None:
         rank = bisect_left(self._words, word)
         return rank if rank < len(self._words) and self._words[rank] == word else None
 
 
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+class PackedWords:
+    """The sorted vocabulary as one UTF-8 byte array and the end of each word in it.
+
+    Memory-mapped from an index file, it costs no Python object per word: a lookup bisects the
+    bytes (UTF-8 byte order is code point order, the order of :class:`SortedWords`)."""
+
+    def __init__(self, blob: U8, ends: I64) -> None:
+        self._blob = blob
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, rank: int) -> bytes:
+        start = int(self._ends[rank - 1]) if rank else 0
+        return self._blob[start : int(self._ends[rank])].tobytes()
+
+    def prefixed(self, prefix: str) -> tuple[int, int]:
+        lo = bisect_left(self, _utf8(prefix))
+        return lo, bisect_left(self, _utf8(_successor(prefix)), lo)
+
+    def exact(self, word: str) -> int | None:
+        raw = _utf8(word)
+        rank = bisect_left(self, raw)
+        return rank if rank < len(self) and self[rank] == raw else None
+
+    @staticmethod
+    def pack(words: Iterable[str]) -> tuple[U8, I64]:
+        """The arrays of a sorted vocabulary, for :class:`PackedWords`."""
+        encoded = [_utf8(word) for word in words]
+        ends = np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), dtype=np.int64)
+        return np.frombuffer(b"".join(encoded), np.uint8), ends
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
-    """An immutable, searchable state of the index. Masks are over document numbers, with one
-    spare slot at the end (``documents``) that is never set: unknown documents point there."""
+    """An immutable, searchable state of the index (or of one part of a stored index). Masks
+    given to it have one flag per document, numbered from 0."""
 
     documents: int
-    vocabulary: SortedWords
+    vocabulary: Words
     by_rank: I32  # word id at each rank
     ids: int  # word ids given out (the size of a mask over word ids)
     blocks: tuple[_Block, ...]
     sequences: tuple[_Sequences, ...]
-
-    def empty(self) -> Bools:
-        return np.zeros(self.documents + 1, np.bool_)
 
     def mark(self, lo: int, hi: int, mask: Bools) -> None:
         """Set ``mask`` for every document holding a word of rank ``lo .. hi``."""
@@ -695,20 +744,29 @@ class Snapshot:
                 bits = np.bitwise_or.reduce(rows, axis=0) if last - first > 1 else rows[0]
                 view |= np.unpackbits(bits, count=len(view), bitorder="little").view(np.bool_)
 
+    def word(self, word: str, mask: Bools, *, prefix: bool) -> None:
+        """Set ``mask`` for every document holding ``word`` (or a word it starts, ``prefix``)."""
+        if prefix:
+            self.mark(*self.vocabulary.prefixed(word), mask)
+        else:
+            rank = self.vocabulary.exact(word)
+            if rank is not None:
+                self.mark(rank, rank + 1, mask)
+
     def phrase(
-        self,
-        exact: Sequence[int],
-        last: tuple[int, int],
-        candidates: Bools,
-        cancelled: Callable[[], bool],
+        self, parts: Sequence[str], candidates: Bools, cancelled: Callable[[], bool]
     ) -> Bools | None:
-        """The candidates where the words ranked ``exact`` are followed by a word ranked in
-        ``last`` (in one paragraph); None if cancelled."""
-        pattern, _ = varints(self.by_rank[list(exact)].astype(np.uint32))
+        """The candidates where ``parts`` follow each other in one paragraph, the last as a
+        prefix; None if cancelled."""
+        exact = [self.vocabulary.exact(part) for part in parts[:-1]]
+        last = self.vocabulary.prefixed(parts[-1])
+        found = np.zeros(len(candidates), np.bool_)
+        if None in exact or last[0] == last[1]:
+            return found
+        pattern, _ = varints(self.by_rank[[r for r in exact if r is not None]].astype(np.uint32))
         wanted = np.zeros(self.ids, np.bool_)
         wanted[self.by_rank[last[0] : last[1]]] = True
-        found = self.empty()
-        documents = np.flatnonzero(candidates[:-1])
+        documents = np.flatnonzero(candidates)
         for sequences in self.sequences:
             count = len(sequences.bounds) - 1
             lo, hi = np.searchsorted(documents, [sequences.base, sequences.base + count]).tolist()
@@ -745,6 +803,106 @@ class Snapshot:
                     found[sequences.base + some[np.searchsorted(where, hits, "right") - 1]] = True
         found &= candidates
         return found
+
+    # --- on disk ---------------------------------------------------------------------------
+
+    def arrays(self) -> tuple[dict[str, object], dict[str, npt.NDArray[np.generic]]]:
+        """What :meth:`from_arrays` needs: a small JSON-able description, and named arrays."""
+        vocabulary = self.vocabulary
+        words, ends = (
+            (vocabulary._blob, vocabulary._ends)
+            if isinstance(vocabulary, PackedWords)
+            else PackedWords.pack(vocabulary)  # type: ignore[arg-type]
+        )
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "words": words, "ends": ends, "by_rank": self.by_rank,
+        }
+        for i, block in enumerate(self.blocks):
+            arrays |= {
+                f"block{i}.offsets": block.offsets, f"block{i}.data": block.data,
+                f"block{i}.dense": block.dense, f"block{i}.bits": block.bits,
+            }
+        for i, sequences in enumerate(self.sequences):
+            arrays |= {
+                f"sequences{i}.bounds": sequences.bounds, f"sequences{i}.data": sequences.data,
+            }
+        meta: dict[str, object] = {
+            "documents": self.documents,
+            "ids": self.ids,
+            "blocks": [block.base for block in self.blocks],
+            "sequences": [sequences.base for sequences in self.sequences],
+        }
+        return meta, arrays
+
+    @classmethod
+    def from_arrays(
+        cls, meta: dict[str, object], arrays: dict[str, npt.NDArray[np.generic]]
+    ) -> Snapshot:
+        """A snapshot over arrays written by :meth:`arrays` (memory-mapped, say).
+
+        Checks every shape and bound a search relies on, so that a damaged file raises
+        ValueError here rather than misbehave later; the contents of postings are not read."""
+        try:
+            documents, ids = int(meta["documents"]), int(meta["ids"])  # type: ignore[call-overload]
+            block_bases = [int(b) for b in meta["blocks"]]  # type: ignore[attr-defined]
+            sequence_bases = [int(b) for b in meta["sequences"]]  # type: ignore[attr-defined]
+            words, ends, by_rank = arrays["words"], arrays["ends"], arrays["by_rank"]
+            _check(words, np.uint8, 1)
+            _check(ends, np.int64, 1)
+            _check(by_rank, np.int32, 1)
+            ranks = len(by_rank)
+            if len(ends) != ranks or (ranks and int(ends[-1]) != len(words)):
+                raise ValueError("vocabulary sizes disagree")
+            if ranks and not 0 <= int(by_rank.min()) <= int(by_rank.max()) < ids:
+                raise ValueError("word ids out of range")
+            empty = np.empty(0, np.int32)
+            blocks = []
+            for i, base in enumerate(block_bases):
+                offsets = arrays[f"block{i}.offsets"]
+                data, dense = arrays[f"block{i}.data"], arrays[f"block{i}.dense"]
+                bits = arrays[f"block{i}.bits"]
+                if offsets.dtype not in (np.int32, np.int64):
+                    raise ValueError("offsets of the wrong type")
+                _check(offsets, offsets.dtype, 1)
+                _check(data, np.uint16, 1)
+                _check(dense, np.int32, 1)
+                _check(bits, np.uint8, 2)
+                if len(offsets) != ranks + 1 or int(offsets[0]) != 0 or (
+                    int(offsets[-1]) != len(data)
+                ):
+                    raise ValueError("postings offsets disagree")
+                if bits.shape != (len(dense), BLOCK // 8) or base % BLOCK or base >= max(
+                    documents, 1
+                ):
+                    raise ValueError("block shape")
+                blocks.append(
+                    _Block(base, _Ranking(by_rank, empty), offsets, data, dense, bits)  # type: ignore[arg-type]
+                )
+            sequences = []
+            for i, base in enumerate(sequence_bases):
+                bounds, data = arrays[f"sequences{i}.bounds"], arrays[f"sequences{i}.data"]
+                _check(bounds, np.int64, 1)
+                _check(data, np.uint8, 1)
+                if not len(bounds) or int(bounds[0]) != 0 or int(bounds[-1]) != len(data) or (
+                    base + len(bounds) - 1 > documents
+                ):
+                    raise ValueError("word sequences disagree")
+                sequences.append(_Sequences(base, bounds, data))  # type: ignore[arg-type]
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"incomplete index part ({error})") from None
+        return cls(
+            documents=documents,
+            vocabulary=PackedWords(words, ends),  # type: ignore[arg-type]
+            by_rank=by_rank,  # type: ignore[arg-type]
+            ids=ids,
+            blocks=tuple(blocks),
+            sequences=tuple(sequences),
+        )
+
+
+def _check(array: npt.NDArray[np.generic], dtype: object, dimensions: int) -> None:
+    if array.dtype != dtype or array.ndim != dimensions:
+        raise ValueError(f"an array of the wrong type ({array.dtype}, {array.ndim}d)")
 
 
 def _find(data: U8, pattern: U8, wanted: Bools) -> I64:

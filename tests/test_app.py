@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import errno
 import io
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -15,23 +18,37 @@ from reader.ui.app import ReaderApp
 from reader.ui.article_view import ArticleView
 from reader.ui.headlines import HeadlineList
 from reader.ui.help_screen import HelpScreen
+from reader.ui.main_screen import MainScreen
 from reader.ui.search_bar import SearchBar
 from tests.conftest import settle
 
 
 def article_text(app: ReaderApp) -> str:
-    return app.query_one(ArticleView).text.plain
+    return app.screen.query_one(ArticleView).text.plain
+
+
+def record_notes(app: ReaderApp) -> list[tuple[str, str]]:
+    """(severity, message) of every notification from now on, through the public notify."""
+    notes: list[tuple[str, str]] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: Any) -> None:
+        notes.append((kwargs.get("severity", "information"), message))
+        notify(message, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return notes
 
 
 async def test_first_run_fills_store_from_bundled_seed(tmp_path: Path) -> None:
     app = ReaderApp(tmp_path / "new-store")
+    notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         assert len(headlines.rows) == 20
         assert headlines.border_title == "20 of 20"
-        messages = [n.message for n in app._notifications]
-        assert any("added 20 bundled articles" in m for m in messages)
+        assert any("added 20 bundled articles" in m for _, m in notes)
     assert len(Store.open(tmp_path / "new-store")) == 20
 
 
@@ -39,7 +56,7 @@ async def test_list_is_newest_first_with_dates(feed_store: Path) -> None:
     app = ReaderApp(feed_store)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        rows = app.query_one(HeadlineList).rows
+        rows = app.screen.query_one(HeadlineList).rows
         dates = [r.published for r in rows]
         assert all(d is not None for d in dates)
         assert dates == sorted(dates, reverse=True)
@@ -49,7 +66,7 @@ async def test_keys_move_the_cursor(seed_store: Path) -> None:
     app = ReaderApp(seed_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         await pilot.press("j", "j", "down")
         assert headlines.cursor == 3
         await pilot.press("k", "up")
@@ -70,7 +87,7 @@ async def test_enter_opens_article_marks_it_read_and_focuses_pane(seed_store: Pa
     app = ReaderApp(seed_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         await pilot.press("j", "enter")
         head = headlines.rows[1]
         assert isinstance(app.focused, ArticleView)
@@ -87,7 +104,7 @@ async def test_article_pane_shows_link_date_author_after_feed_import(feed_store:
         await settle(pilot)
         await pilot.press("enter")
         text = article_text(app)
-        head = app.query_one(HeadlineList).rows[0]
+        head = app.screen.query_one(HeadlineList).rows[0]
         assert head.author and head.author in text
         assert "Continue reading: https://www.theguardian.com/" in text
         assert head.published_at is not None
@@ -99,7 +116,7 @@ async def test_space_pages_the_article(feed_store: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
-        article = app.query_one(ArticleView)
+        article = app.screen.query_one(ArticleView)
         assert article.scroll_y == 0
         await pilot.press("space")
         await pilot.pause()
@@ -110,7 +127,7 @@ async def test_search_as_you_type_narrows_and_escape_clears(seed_store: Path) ->
     app = ReaderApp(seed_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         await pilot.press("slash")
         assert isinstance(app.focused, SearchBar)
         await pilot.press(*"erdogan")
@@ -121,7 +138,7 @@ async def test_search_as_you_type_narrows_and_escape_clears(seed_store: Path) ->
         assert headlines.border_title == "1 of 20"
         await pilot.press("escape")
         await settle(pilot)
-        assert app.query_one(SearchBar).value == ""
+        assert app.screen.query_one(SearchBar).value == ""
         assert len(headlines.rows) == 20
         await pilot.press("escape")
         assert isinstance(app.focused, HeadlineList)
@@ -134,7 +151,7 @@ async def test_search_highlights_matches_in_the_article(seed_store: Path) -> Non
         await pilot.press("slash", *"putin's", "enter")
         await settle(pilot)
         await pilot.press("enter")
-        rendered = app.query_one(ArticleView).text
+        rendered = app.screen.query_one(ArticleView).text
         spans = [s for s in rendered.spans if "reverse" in str(s.style)]
         assert spans
         matched = {rendered.plain[s.start : s.end] for s in spans}
@@ -143,9 +160,10 @@ async def test_search_highlights_matches_in_the_article(seed_store: Path) -> Non
 
 async def test_n_and_p_move_between_unread(seed_store: Path) -> None:
     app = ReaderApp(seed_store)
+    notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         headlines.rows[1].read = True
         await pilot.press("n")
         assert headlines.cursor == 0 and headlines.rows[0].read
@@ -155,7 +173,7 @@ async def test_n_and_p_move_between_unread(seed_store: Path) -> None:
         assert headlines.cursor == 3
         await pilot.press("p")
         assert headlines.cursor == 3, "rows 0-2 are read now: nothing unread above"
-        assert any("No more unread articles above" in n.message for n in app._notifications)
+        assert any("No more unread articles above" in m for _, m in notes)
         headlines.rows[1].read = False
         await pilot.press("p")
         assert headlines.cursor == 1
@@ -165,7 +183,7 @@ async def test_r_and_s_toggle_and_persist(seed_store: Path) -> None:
     app = ReaderApp(seed_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        head = app.query_one(HeadlineList).rows[0]
+        head = app.screen.query_one(HeadlineList).rows[0]
         await pilot.press("r", "s")
         assert head.read and head.starred
     again = Store.open(seed_store).get(head.id)
@@ -178,7 +196,9 @@ async def test_r_and_s_toggle_and_persist(seed_store: Path) -> None:
     assert again is not None and not again.read and again.starred
 
 
-async def test_o_opens_only_http_links(feed_store: Path) -> None:
+async def test_o_opens_only_http_links(
+    feed_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = Store.open(feed_store)
     victim = store.headlines()[1]
     from reader.article import Item
@@ -186,17 +206,28 @@ async def test_o_opens_only_http_links(feed_store: Path) -> None:
     store.merge(
         [Item(title=victim.title, guid=victim.guid, link="javascript:alert(1)")],
         authoritative=True,
+        source="test",
     )
-    opened: list[str] = []
+    opened = tmp_path / "opened"
+    browser = tmp_path / "firefox"  # a graphical browser by name: started in the background
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(browser))
     app = ReaderApp(feed_store)
+    notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_url = lambda url, new_tab=True: opened.append(url)  # type: ignore[method-assign]
         await settle(pilot)
         await pilot.press("o")
-        assert opened == [app.query_one(HeadlineList).rows[0].link]
+        await settle(pilot)
+        first = app.screen.query_one(HeadlineList).rows[0].link
         await pilot.press("j", "o")
-        assert len(opened) == 1
-        assert any("only http and https" in n.message for n in app._notifications)
+        await settle(pilot)
+        assert any("only http and https" in m for _, m in notes)
+    for _ in range(100):  # the browser runs on its own; give it time to write
+        if opened.exists():
+            break
+        time.sleep(0.05)
+    assert opened.read_text().split() == [first]
 
 
 async def test_help_lists_every_key_and_closes(seed_store: Path) -> None:
@@ -208,10 +239,10 @@ async def test_help_lists_every_key_and_closes(seed_store: Path) -> None:
         console = Console(width=100, record=True, file=io.StringIO())
         console.print(app.screen.table)
         shown = console.export_text()
-        for binding in ReaderApp.BINDINGS:
+        for binding in [*ReaderApp.BINDINGS, *MainScreen.BINDINGS, *HeadlineList.BINDINGS]:
             assert isinstance(binding, Binding)
-            assert binding.description in shown
-        for needed in ("j / k", "PgUp / PgDn", "Enter", "space", "Tab", "Esc"):
+            assert binding.tooltip and binding.tooltip in shown
+        for needed in ("j / ↓", "PgDn", "PgUp", "Enter", "Space", "Tab", "Esc", "q / Ctrl+C"):
             assert needed in shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -234,7 +265,7 @@ async def test_click_opens_a_headline(seed_store: Path) -> None:
     app = ReaderApp(seed_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         await pilot.click(HeadlineList, offset=(10, 3))
         await pilot.pause()
         assert headlines.cursor == 2
@@ -254,11 +285,12 @@ async def test_damaged_store_is_reported_not_overwritten(seed_store: Path) -> No
     index = seed_store / "00000.index.json"
     index.write_bytes(b'{"index": {"1": {"id": "x"')
     app = ReaderApp(seed_store)
+    notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        errors = [n for n in app._notifications if n.severity == "error"]
-        assert errors and "00000.index.json" in errors[0].message
-        assert app.query_one(HeadlineList).rows == []
+        errors = [m for severity, m in notes if severity == "error"]
+        assert errors and "00000.index.json" in errors[0]
+        assert app.screen.query_one(HeadlineList).rows == []
     assert index.read_bytes() == b'{"index": {"1": {"id": "x"'
 
 
@@ -270,9 +302,9 @@ async def test_articles_imported_by_another_process_appear(seed_store: Path) -> 
         from reader.article import Item
 
         other.merge([Item(title="Late news from elsewhere", guid="late-1")], authoritative=True)
-        app.check_store()
+        app.main.check_store()
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         assert headlines.border_title == "21 of 21"
         assert "Late news from elsewhere" in [r.title for r in headlines.rows]
         await pilot.press("slash", *"elsewhere")
@@ -280,35 +312,52 @@ async def test_articles_imported_by_another_process_appear(seed_store: Path) -> 
         assert [r.title for r in headlines.rows] == ["Late news from elsewhere"]
 
 
-async def test_first_paint_comes_from_the_first_screen_cache(feed_store: Path) -> None:
+async def test_first_paint_comes_from_the_first_screen_cache(
+    feed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     newest = Store.open(feed_store).headlines()[0]
     early = Store.first_screen(feed_store)
     assert [h.id for h in early][:1] == [newest.id]
+    release = threading.Event()
+    opening = Store.open.__func__  # type: ignore[attr-defined]
+
+    def slow_open(cls: type[Store], path: Path) -> Store:
+        release.wait(10)  # the whole store loads only when the test says so
+        return opening(cls, path)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Store, "open", classmethod(slow_open))
     app = ReaderApp(feed_store)
-    app.open_store = lambda: None  # type: ignore[assignment,method-assign]  # never loads
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        for _ in range(100):
+            if app.screen.query_one(HeadlineList).rows:
+                break
+            await pilot.pause(0.02)
         assert app.store is None
-        rows = app.query_one(HeadlineList).rows
+        rows = app.screen.query_one(HeadlineList).rows
         assert len(rows) == 20 and rows[0].id == newest.id
-        assert app.query_one(HeadlineList).border_title == "loading…"
+        assert app.screen.query_one(HeadlineList).border_title == "loading…"
+        release.set()
+        await settle(pilot)
+        assert app.store is not None
 
 
 async def test_disk_full_on_a_flag_write_is_a_notification(
     seed_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = ReaderApp(seed_store)
+    notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        head = app.query_one(HeadlineList).rows[0]
+        head = app.screen.query_one(HeadlineList).rows[0]
 
         def full(fd: int) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr("reader.storage.os.fsync", full)
         await pilot.press("s")
+        await settle(pilot)
         assert not head.starred, "the flag is not shown as saved"
-        errors = [n.message for n in app._notifications if n.severity == "error"]
+        errors = [m for severity, m in notes if severity == "error"]
         assert errors and "disk full" in errors[-1]
         assert app.is_running
     monkeypatch.undo()
@@ -321,15 +370,15 @@ async def test_a_flag_set_by_another_process_shows_without_reindexing(seed_store
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         for _ in range(100):  # the index is built shortly after the first paint
-            if app.index.complete:
+            if app.main.index.complete:
                 break
             await pilot.pause(0.05)
-        index = app.index
+        index = app.main.index
         assert index.complete
-        first = app.query_one(HeadlineList).rows[0]
+        first = app.screen.query_one(HeadlineList).rows[0]
         Store.open(seed_store).set_starred(first.id)  # what a second reader would do
-        app.check_store()
+        app.main.check_store()
         await settle(pilot)
-        shown = app.query_one(HeadlineList).rows[0]
+        shown = app.screen.query_one(HeadlineList).rows[0]
         assert shown.id == first.id and shown.starred
-        assert app.index is index, "a flag change must not rebuild the search index"
+        assert app.main.index is index, "a flag change must not rebuild the search index"

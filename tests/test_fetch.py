@@ -171,6 +171,14 @@ def _not_gzip(h: Handler) -> None:
     h.reply(FEED, Content_Encoding="gzip")
 
 
+def _gzip_payload(h: Handler) -> None:
+    h.reply(gzip.compress(FEED), "application/gzip")  # feed.xml.gz: gzip, but no encoding
+
+
+def _gzip_twice(h: Handler) -> None:
+    h.reply(gzip.compress(gzip.compress(FEED)), Content_Encoding="gzip")
+
+
 def _brotli(h: Handler) -> None:
     h.reply(b"\x0b\x02\x80hello\x03", Content_Encoding="br")
 
@@ -208,6 +216,11 @@ ROUTES: dict[str, Callable[[Handler], None]] = {
     "/deflate": _deflate,
     "/bomb": _bomb_route,
     "/not-gzip": _not_gzip,
+    "/feed.xml.gz": _gzip_payload,
+    "/gzip-twice": _gzip_twice,
+    "/gzip-cut": lambda h: h.reply(gzip.compress(FEED)[:-20], "application/gzip"),
+    "/gzip-bad": lambda h: h.reply(b"\x1f\x8b" + FEED, "application/gzip"),
+    "/bomb.gz": lambda h: h.reply(BOMB, "application/gzip"),
     "/brotli": _brotli,
     "/html": lambda h: h.reply(FEED, "text/html; charset=utf-8"),
     "/octet": lambda h: h.reply(FEED, "application/octet-stream"),
@@ -501,6 +514,21 @@ def test_compressed_bodies_are_decoded(server: Server, path: str) -> None:
     assert result.content == FEED
     assert "content-encoding" not in result.headers  # content is no longer encoded
     assert "gzip" in server.seen[0][1]["accept-encoding"]
+
+
+@pytest.mark.parametrize("path", ["/feed.xml.gz", "/gzip-twice"])
+def test_a_gzip_body_is_decompressed(server: Server, path: str) -> None:
+    result = fetch(server.url(path), timeout=2)
+    assert result is not None and result.content == FEED
+
+
+def test_a_gzip_body_that_cannot_be_decompressed_says_so(server: Server) -> None:
+    cut = _fails(server.url("/gzip-cut"), timeout=2)
+    assert cut.endswith(": gzip-compressed, and the gzip data is cut short")
+    bad = _fails(server.url("/gzip-bad"), timeout=2)
+    assert ": gzip-compressed, and the gzip data is bad (" in bad
+    bomb = _fails(server.url("/bomb.gz"), timeout=5, max_bytes=MIB)
+    assert bomb.endswith(": larger than 1 MiB once decompressed")
 
 
 def test_corrupt_gzip_is_a_source_error(server: Server) -> None:

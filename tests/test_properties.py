@@ -12,7 +12,7 @@ from reader.importer import parse
 from reader.seed import parse_seed
 from reader.text import MAX_TEXT, MAX_TITLE, clean
 from tests.test_hostile import assert_clean
-from tests.test_text import forbidden
+from tests.test_text import stray
 
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -37,7 +37,7 @@ any_text = st.text(
 def test_clean_is_idempotent_and_leaves_no_control_bidi_or_zero_width(text: str) -> None:
     once = clean(text)
     assert clean(once) == once
-    assert not [f"U+{ord(c):04X}" for c in once if forbidden(c)]
+    assert stray(once) == []
     assert once == once.strip() and "  " not in once and "\n" not in once
 
 

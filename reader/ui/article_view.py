@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,15 +30,31 @@ def _paragraph(text: str, query: Query, style: Style | None = None) -> Text:
     return paragraph
 
 
-def render_article(head: Headline, content: Content, query: Query) -> Text:
-    """The whole article as one Text: title, meta, link, standfirst, body, continue link."""
-    when = head.published_at.strftime("%a %d %b %Y %H:%M UTC") if head.published_at else "no date"
+def meta_line(head: Headline) -> str:
+    """One compact line under the title: date · author · site. The feed is in the pane's
+    border and the whole link closes the article, so neither costs a line here."""
+    when = head.published_at.strftime("%d %b %Y %H:%M") if head.published_at else ""
+    site = ""
+    if head.link:
+        try:
+            site = (urlsplit(head.link).hostname or "").removeprefix("www.")
+        except ValueError:
+            site = ""
+    return clean(" · ".join(p for p in (when, head.author, site) if p)) or "no date, no author"
+
+
+def render_article(head: Headline, content: Content | None, query: Query) -> Text:
+    """The whole article as one Text: title, meta, standfirst, body, continue link; with no
+    content yet, the title and meta over a loading line."""
     link = clean(head.link)
     header = Text(end="")
     header.append_text(_paragraph(head.title, query, Style(bold=True)))
-    header.append("\n" + clean(" · ".join(p for p in (head.feed, when, head.author) if p)), "dim")
-    header.append("\n" + (link or "no link"), "underline" if link else "dim")
+    header.append("\n" + meta_line(head), "dim")
     parts = [header]
+    if content is None:
+        parts.append(Text("loading…", style="dim"))
+        content = Content(standfirst="", body=[])
+        link = ""
     left = MAX_SHOWN
     for paragraph, style in [
         (content.standfirst, Style(italic=True, bold=True)),
@@ -62,25 +80,46 @@ def render_article(head: Headline, content: Content, query: Query) -> Text:
 class ArticleView(VerticalScroll, can_focus=True):
     """Scrolls the open article; space pages, like a pager."""
 
+    # Same ids and words as the list's keys (see HeadlineList): one row each in the help.
+    # Space pages the article from anywhere: it is the screen's key, not this pane's.
     BINDINGS = [
-        Binding("space", "page_down", "Page", show=False),
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
+        Binding("j,down", "scroll_down", "Down", show=False, id="reader.down",
+                tooltip="Next headline; scroll the article down"),
+        Binding("k,up", "scroll_up", "Up", show=False, id="reader.up",
+                tooltip="Previous headline; scroll the article up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="reader.page_down",
+                tooltip="Page the list or the article down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="reader.page_up",
+                tooltip="Page the list or the article up"),
+        Binding("g,home", "scroll_home", "First", show=False, id="reader.first",
+                tooltip="First headline; top of the article"),
+        Binding("G,end", "scroll_end", "Last", show=False, id="reader.last",
+                tooltip="Last headline; end of the article"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.headline: Headline | None = None
+        self.content: Content | None = None
         self.text = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Select a headline and press Enter to read it.", style="dim"),
                      id="article-text")
 
-    def show(self, head: Headline, content: Content, query: Query) -> None:
-        self.headline = head
-        self.text = render_article(head, content, query)
-        self.query_one("#article-text", Static).update(self.text)
+    def show(self, head: Headline, content: Content | None, query: Query) -> None:
+        """Show ``head`` (``content`` None while it loads), from the top."""
+        self.headline, self.content = head, content
+        self._draw(query)
         self.scroll_home(animate=False)
+
+    def highlight(self, query: Query) -> None:
+        """Draw the open article again for a new search, where the reader had scrolled to."""
+        if self.headline is not None:
+            self._draw(query)
+
+    def _draw(self, query: Query) -> None:
+        assert self.headline is not None
+        self.text = render_article(self.headline, self.content, query)
+        self.query_one("#article-text", Static).update(self.text)
+        self.border_title = Text(clean(self.headline.feed))  # a str would be read as markup

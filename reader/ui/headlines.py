@@ -22,21 +22,30 @@ from textual.strip import Strip
 from reader.article import Headline
 from reader.text import clean
 
-FEED_WIDTH = 14
+FEED_WIDTH = 12  # at most; a fifth of the row on narrow lists, none when every row is one feed
 DATE_WIDTH = 10
 
 
 class HeadlineList(ScrollView, can_focus=True):
     """Headlines newest first; the cursor row is highlighted, unread rows are bold."""
 
+    # The ids are shared with the article pane's scrolling keys: one id, one row in the help,
+    # and a keymap entry moves both.
     BINDINGS = [
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
-        Binding("enter", "open", "Open"),
+        Binding("j,down", "cursor(1)", "Down", show=False, id="reader.down",
+                tooltip="Next headline; scroll the article down"),
+        Binding("k,up", "cursor(-1)", "Up", show=False, id="reader.up",
+                tooltip="Previous headline; scroll the article up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="reader.page_down",
+                tooltip="Page the list or the article down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="reader.page_up",
+                tooltip="Page the list or the article up"),
+        Binding("g,home", "jump(0)", "First", show=False, id="reader.first",
+                tooltip="First headline; top of the article"),
+        Binding("G,end", "jump(-1)", "Last", show=False, id="reader.last",
+                tooltip="Last headline; end of the article"),
+        Binding("enter", "open", "Open", show=False, id="reader.open",
+                tooltip="Open the headline (or click it) in the article pane; marks it read"),
     ]
 
     COMPONENT_CLASSES = {
@@ -59,6 +68,7 @@ class HeadlineList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: Sequence[Headline] = []
+        self.show_feed = True
         self._cache: dict[tuple[object, ...], Strip] = {}
 
     # --- content ---------------------------------------------------------------------------
@@ -66,34 +76,47 @@ class HeadlineList(ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[Headline], keep: Headline | None = None) -> None:
         """Show ``rows``; keep the cursor on ``keep`` if it is among them."""
         self.rows = rows
+        first = rows[0].feed if rows else ""
+        self.show_feed = any(head.feed != first for head in rows)
         self._cache.clear()
         self.virtual_size = Size(0, len(rows))
         position = 0
         if keep is not None:
             position = next((i for i, head in enumerate(rows) if head.id == keep.id), 0)
         self.cursor = position
+        # The new scroll range is known only after the next layout: scroll the cursor into
+        # view again then, or a list grown back from a search would leave it off screen.
+        self.call_after_refresh(self.scroll_to_cursor)
         self.refresh()
 
     @property
     def current(self) -> Headline | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
-    def refresh_current(self) -> None:
-        """Redraw the cursor row after its read or star flag changed."""
-        self.refresh(Region(0, self.cursor - self.scroll_offset.y, self.size.width, 1))
+    def refresh_flags(self) -> None:
+        """Redraw after a read or star flag changed, wherever that row is: the strip cache is
+        keyed by the flags, so only changed rows are drawn again."""
+        self.refresh()
 
     # --- movement --------------------------------------------------------------------------
 
     def validate_cursor(self, cursor: int) -> int:
         return max(0, min(cursor, len(self.rows) - 1))
 
-    def watch_cursor(self, old: int, new: int) -> None:
+    @property
+    def page_height(self) -> int:
+        return max(self.scrollable_content_region.height, 1)
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll the least that shows the cursor row."""
         top = self.scroll_offset.y
-        height = max(self.scrollable_content_region.height, 1)
-        if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + self.page_height:
+            self.scroll_to(y=self.cursor - self.page_height + 1, animate=False, immediate=True)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.scroll_to_cursor()
         for row in (old, new):
             self.refresh(Region(0, row - self.scroll_offset.y, self.size.width, 1))
 
@@ -101,9 +124,12 @@ class HeadlineList(ScrollView, can_focus=True):
         self.cursor += delta
 
     def action_page(self, direction: int) -> None:
-        height = max(self.scrollable_content_region.height, 1)
-        self.cursor += direction * height
-        self.scroll_to(y=self.scroll_offset.y + direction * height, animate=False, immediate=True)
+        """Scroll a page and move the cursor a page, as far as the list goes: the cursor stays
+        on screen, on the same line of the view where it can."""
+        height = self.page_height
+        top = max(0, min(self.scroll_offset.y + direction * height, len(self.rows) - height))
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.cursor = max(top, min(self.cursor + direction * height, top + height - 1))
 
     def action_jump(self, row: int) -> None:
         self.cursor = row if row >= 0 else len(self.rows) - 1
@@ -134,7 +160,8 @@ class HeadlineList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         head = self.rows[row]
         selected = row == self.cursor
-        key = (row, id(head), head.read, head.starred, selected, self.has_focus, width)
+        key = (row, id(head), head.read, head.starred, selected, self.has_focus, width,
+               self.show_feed)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 1000:
@@ -143,7 +170,7 @@ class HeadlineList(ScrollView, can_focus=True):
         return strip
 
     def _render_row(self, head: Headline, selected: bool, width: int) -> Strip:
-        """One row: star, unread marker, date, feed, title; every field is plain text."""
+        """One row: star, unread marker, date, feed (if rows differ), title; all plain text."""
         base = self.rich_style
         if selected:
             base += self.get_component_rich_style("headlines--cursor")
@@ -157,11 +184,12 @@ class HeadlineList(ScrollView, can_focus=True):
         line.append("★" if head.starred else " ", part("star"))
         line.append("● " if unread else "  ", part("unread"))
         line.append(f"{date:<{DATE_WIDTH}} ", part("date"))
-        feed = Text(clean(head.feed), no_wrap=True, overflow="ellipsis", end="")
-        feed.truncate(FEED_WIDTH, pad=True)
-        feed.stylize(part("feed"))
-        line.append_text(feed)
-        line.append(" ")
+        if self.show_feed:
+            feed = Text(clean(head.feed), no_wrap=True, overflow="ellipsis", end="")
+            feed.truncate(min(FEED_WIDTH, width // 5), pad=True)
+            feed.stylize(part("feed"))
+            line.append_text(feed)
+            line.append(" ")
         line.append(clean(head.title[:width]), Style(bold=True) if unread else Style())
         line.truncate(width, overflow="ellipsis", pad=True)
         segments = [

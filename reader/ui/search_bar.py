@@ -1,26 +1,40 @@
-"""The search bar: an Input that Esc clears, or leaves when it is already empty."""
+"""The search bar: an Input that tells its screen what to search for, and nothing else."""
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual import on
 from textual.message import Message
 from textual.widgets import Input
 
+MAX_QUERY = 200  # characters: longer queries match nothing more and only cost time to search
+
 
 class SearchBar(Input):
-    """Type to search; the list narrows on every keystroke."""
+    """Type to search; the list narrows as you type. Esc is handled by the screen (back)."""
 
-    BINDINGS = [Binding("escape", "clear_or_leave", "Clear search", show=False)]
+    class QueryChanged(Message):
+        """The search text changed; only this message drives the search."""
 
-    class Left(Message):
-        """Esc on an empty search bar: focus goes back to the list."""
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Done(Message):
+        """Enter in the search bar: back to the list with the search kept."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="Search: words must all match, \"a phrase\" in quotes  (/)",
-                         id=id)
+        super().__init__(
+            placeholder='/ search: words must all match, "a phrase" in quotes',
+            max_length=MAX_QUERY,
+            id=id,
+        )
 
-    def action_clear_or_leave(self) -> None:
-        if self.value:
-            self.value = ""
-        else:
-            self.post_message(self.Left())
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.QueryChanged(event.value))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Done())
