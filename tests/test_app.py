@@ -206,7 +206,7 @@ async def test_o_opens_only_http_links(
     store.merge(
         [Item(title=victim.title, guid=victim.guid, link="javascript:alert(1)")],
         authoritative=True,
-        source="test",
+        source=victim.feed_url,
     )
     opened = tmp_path / "opened"
     browser = tmp_path / "firefox"  # a graphical browser by name: started in the background
@@ -282,16 +282,31 @@ async def test_q_quits(seed_store: Path) -> None:
 
 
 async def test_damaged_store_is_reported_not_overwritten(seed_store: Path) -> None:
-    index = seed_store / "00000.index.json"
-    index.write_bytes(b'{"index": {"1": {"id": "x"')
+    index = seed_store / "00000.heads.json"
+    index.write_bytes(b'{"heads": {"1": {"id": "x"')
     app = ReaderApp(seed_store)
     notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         errors = [m for severity, m in notes if severity == "error"]
-        assert errors and "00000.index.json" in errors[0]
+        assert errors and "00000.heads.json" in errors[0]
         assert app.screen.query_one(HeadlineList).rows == []
-    assert index.read_bytes() == b'{"index": {"1": {"id": "x"'
+    assert index.read_bytes() == b'{"heads": {"1": {"id": "x"'
+
+
+async def test_a_missing_headlines_file_is_damage_not_a_first_run(seed_store: Path) -> None:
+    """Deleting a file must not make the app think the store is new and seed it."""
+    (seed_store / "00000.heads.json").unlink()
+    before = sorted(p.name for p in seed_store.iterdir())
+    app = ReaderApp(seed_store)
+    notes = record_notes(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        errors = [m for severity, m in notes if severity == "error"]
+        assert errors and "00000.heads.json: missing" in errors[0]
+        assert not any("bundled articles" in m for _, m in notes)
+        assert app.screen.query_one(HeadlineList).rows == []
+    assert sorted(p.name for p in seed_store.iterdir()) == before
 
 
 async def test_articles_imported_by_another_process_appear(seed_store: Path) -> None:
@@ -301,7 +316,10 @@ async def test_articles_imported_by_another_process_appear(seed_store: Path) -> 
         other = Store.open(seed_store)  # a second handle: what `reader import` would do
         from reader.article import Item
 
-        other.merge([Item(title="Late news from elsewhere", guid="late-1")], authoritative=True)
+        other.merge(
+            [Item(title="Late news from elsewhere", guid="late-1")],
+            authoritative=True, source="https://late.example/feed",
+        )
         app.main.check_store()
         await settle(pilot)
         headlines = app.screen.query_one(HeadlineList)

@@ -111,7 +111,9 @@ def test_imported_hostile_feed_and_seed_are_stored_clean(tmp_path: Path) -> None
     assert "[bold]BOLD-MARK[/bold] and [link=http://evil.example]LINK-MARK[/link]" in titles
     assert "Clear screen done red" in titles
     assert "Invoice gnp.exe zerowidth iso mark" in titles
-    assert "家族 👨👩👧👦 旗 🏳🌈 漢字のニュース ❤ 한국어 뉴스" in titles
+    # Emoji sequences stay whole (the joiners inside them are kept); the lone VS16 after a
+    # plain heart goes, as it would change the heart's width between terminals.
+    assert "家族 👨\u200d👩\u200d👧\u200d👦 旗 🏳\ufe0f\u200d🌈 漢字のニュース ❤ 한국어 뉴스" in titles
     for head, content in articles:
         assert_clean(head)
         assert_clean(content)
@@ -140,7 +142,10 @@ def test_imported_10_mb_body_is_stored_clean_and_cut(tmp_path: Path) -> None:
 
 
 def hand_written_store(path: Path, items: Sequence[Item]) -> Path:
-    Store.open(path).merge(items, authoritative=True)
+    """Each item in a feed of its own, titled with the item's (unclean) feed name."""
+    store = Store.open(path)
+    for item in items:
+        store.merge([item], authoritative=True, source=f"https://feeds.example/{item.guid}")
     return path
 
 
@@ -196,12 +201,12 @@ async def test_app_shows_markup_literally_and_clicks_run_no_action(tmp_path: Pat
         await settle(pilot)
         shown = "\n".join(screen_lines(app))
         assert "[@click=app.quit]CLICK-MARK[/] row" in shown
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         assert headlines.rows[0].guid == "markup"
         await pilot.click(HeadlineList, offset=(40, 1))  # the row whose title is the action
         await pilot.pause()
         assert app.is_running, "clicking a title that reads [@click=app.quit] quit the app"
-        text = app.query_one(ArticleView).text.plain
+        text = app.screen.query_one(ArticleView).text.plain
         for literal in ("[bold]BOLD-MARK[/bold]", "[link=http://evil.example]LINK-MARK[/link]",
                         "a stray [/bold] here", "[@click=app.quit]BODY-CLICK-MARK[/]"):
             assert literal in text
@@ -255,7 +260,7 @@ async def test_wide_rows_keep_the_columns_aligned(tmp_path: Path) -> None:
     app = ReaderApp(path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         width = headlines.scrollable_content_region.width
         starts = {"wide": "家族", "long": "Long", "plain": "Plain"}
         for y, head in enumerate(headlines.rows):
@@ -272,13 +277,13 @@ async def test_controls_in_a_hand_written_store_never_reach_the_screen(tmp_path:
     app = ReaderApp(path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        headlines = app.query_one(HeadlineList)
+        headlines = app.screen.query_one(HeadlineList)
         shown: list[str] = [headlines.render_line(y).text for y in range(len(headlines.rows))]
         for row in range(len(headlines.rows)):
             headlines.cursor = row
             await pilot.press("enter")
             await pilot.pause()
-            shown.extend(app.query_one(ArticleView).text.plain.split("\n"))
+            shown.extend(app.screen.query_one(ArticleView).text.plain.split("\n"))
             shown.extend(screen_lines(app))
             await pilot.press("space", "escape")
         await pilot.press("slash", *"clear")
@@ -337,7 +342,7 @@ async def test_a_10_mb_imported_article_opens_and_searches_quickly(tmp_path: Pat
         await settle(pilot)
         elapsed = time.monotonic() - start
         assert app.is_running
-        assert [h.title for h in app.query_one(HeadlineList).rows] == ["Ten megabytes"]
+        assert [h.title for h in app.screen.query_one(HeadlineList).rows] == ["Ten megabytes"]
     assert elapsed < 10
 
 
