@@ -66,6 +66,23 @@ I64 = npt.NDArray[np.int64]
 Ids = npt.NDArray[np.str_]
 
 
+def _keys(ids: Iterable[str]) -> I64:
+    """Article ids as 64-bit keys: Python's str hash, in this process only. As unique as the ids
+    (themselves 64-bit hashes), and free for the store's ids, whose hash Python has cached."""
+    return np.fromiter(map(hash, ids), np.int64)
+
+
+def _released(buffer: mmap.mmap) -> Callable[[], None]:
+    """Drop a mapped file's pages from this process (they stay in the page cache): searches
+    and syncs read much of a part once, and peak memory should not keep them."""
+
+    def release() -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            buffer.madvise(mmap.MADV_DONTNEED)
+
+    return release
+
+
 class Source(Protocol):
     """What the index needs of the store."""
 
@@ -105,11 +122,11 @@ class _Part:
     revs: I64
     dead: Bools
     verified: bool
-    hashes: I64 = field(init=False)
+    hashes: I64 = field(init=False)  # of the ids: what sync and search compare
 
     def __post_init__(self) -> None:
-        # Python's str hash (this process only): 64 bits, as unique as the ids themselves.
-        self.hashes = np.fromiter(map(hash, self.ids.tolist()), np.int64, len(self.ids))
+        self.hashes = _keys(self.ids.tolist())
+        self.snapshot.release()  # the ids' pages: only needed for the hashes
 
     @property
     def documents(self) -> int:
@@ -191,7 +208,7 @@ def _read_part(path: Path, *, size: int, crc: int) -> _Part:
             if count < 0 or at + count * dtype.itemsize > size:
                 raise IndexDamaged(f"{path.name}: {key} runs past the end")
             arrays[key] = np.frombuffer(buffer, dtype, count, at).reshape(shape)
-        snapshot = Snapshot.from_arrays(header["meta"], arrays)
+        snapshot = Snapshot.from_arrays(header["meta"], arrays, _released(buffer))
         ids, revs = arrays["article_ids"], arrays["revs"]
     except IndexDamaged:
         raise
@@ -435,41 +452,42 @@ class StoredIndex:
     ) -> tuple[int, bool]:
         """One comparison with the store: (articles indexed, whether it was cancelled)."""
         heads = store.headlines()
-        revs = {head.id: head.rev for head in heads}
-        current: set[str] = set()
+        keys = _keys(map(attrgetter("id"), heads))
+        order = np.argsort(keys)
+        keys = keys[order]
+        revs = np.fromiter(map(attrgetter("rev"), heads), np.int64, len(heads))[order]
         deleted = False
         for part in self._parts:
             live = np.flatnonzero(~part.dead)
-            for number, article, rev in zip(
-                live.tolist(), part.ids[live].tolist(), part.revs[live].tolist(), strict=True
-            ):
-                stored = revs.get(article)
-                if stored is None:
-                    part.dead[number] = True  # deleted from the store
-                    self._removed += 1
-                    deleted = True
-                elif stored == rev:
-                    current.add(article)
+            gone = live[_lookup(keys, part.hashes[live]) < 0]
+            if len(gone):
+                part.dead[gone] = True  # deleted from the store
+                self._removed += len(gone)
+                deleted = True
         # Merge small parts once there are many, and parts mostly masked out: their live
         # articles are indexed again (from the store, the truth) and the old parts then drop.
         small = [p for p in self._parts if p.documents < _SMALL]
         merge = {id(p) for p in small} if len(small) > _MAX_SMALL else set()
         merge |= {id(p) for p in self._parts if p.live * 2 < p.documents}
+        current = np.zeros(len(heads), np.bool_)  # in key order: indexed at the store's rev
+        held = np.zeros(len(heads), np.bool_)  # indexed at some rev
         for part in self._parts:
-            if id(part) in merge and part.live:
-                current.difference_update(part.ids[~part.dead].tolist())
-        wanted = [head for head in heads if head.id not in current]
+            live = np.flatnonzero(~part.dead)
+            at = _lookup(keys, part.hashes[live])  # all found: the gone are masked above
+            held[at] = True
+            if id(part) not in merge:
+                current[at[revs[at] == part.revs[live]]] = True
+        wanted = [heads[i] for i in np.sort(order[~current]).tolist()]
         if not wanted:
             if deleted:
                 self._commit([])
             return 0, False
-        held = set().union(*(p.ids[~p.dead].tolist() for p in self._parts))
-        absent = [head for head in wanted if head.id not in held]
-        del held
+        absent = [heads[i] for i in np.sort(order[~held]).tolist()]
         titles = self._titles(absent) if absent else None
         self._publish(titles)
         indexed = 0
         total = len(wanted)
+        del keys, order, revs, current, held
         builder, ids, part_revs = Builder(), [], []
         for head, content in store.contents(head.id for head in wanted):
             if cancelled():
@@ -545,15 +563,14 @@ class StoredIndex:
         """Mask all but one live document per article: the highest rev, then the latest part;
         drop parts with no live document left."""
         if parts:
-            ids = np.concatenate([p.ids for p in parts])
+            keys = np.concatenate([p.hashes for p in parts])
             revs = np.concatenate([p.revs for p in parts])
             live = np.concatenate([~p.dead for p in parts])
-            number = np.arange(len(ids))
             chosen = np.flatnonzero(live)
-            order = np.lexsort((number[chosen], revs[chosen], ids[chosen]))
+            order = np.lexsort((chosen, revs[chosen], keys[chosen]))
             chosen = chosen[order]
             later = np.zeros(len(chosen), np.bool_)
-            later[:-1] = ids[chosen[1:]] == ids[chosen[:-1]]  # another version comes after
+            later[:-1] = keys[chosen[1:]] == keys[chosen[:-1]]  # another version comes after
             beaten = chosen[later]
             bases = np.cumsum([0, *(p.documents for p in parts)])
             for part, base in zip(parts, bases.tolist(), strict=False):
@@ -600,3 +617,11 @@ def _listed(path: Path) -> set[str]:
         return {entry.name for entry in _read_manifest(path)}
     except IndexDamaged:
         return set()
+
+
+def _lookup(keys: I64, wanted: I64) -> I64:
+    """Where each of ``wanted`` is in the sorted ``keys``; -1 where it is not."""
+    if not len(keys):
+        return np.full(len(wanted), -1, np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, at, -1)
