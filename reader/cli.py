@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from reader.importer import Report
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 def default_store() -> Path:
