@@ -50,7 +50,7 @@ from reader.search import View
 from reader.storage import fsync_dir, write_atomically
 from reader.wordindex import BLOCK, Builder, Snapshot
 
-PART_DOCS = BLOCK  # articles per part file: one postings block, and a bounded build
+PART_DOCS = BLOCK // 2  # articles per part file: within one postings block; a bounded build
 _SMALL = PART_DOCS // 4  # parts smaller than this are merged once there are more than...
 _MAX_SMALL = 4  # ...this many of them
 _FORMAT = 1
