@@ -29,7 +29,7 @@ def distinct_words(count: int) -> list[str]:
     """``count`` distinct made-up words of 2-5 syllables (some accented), always the same."""
     rng = random.Random(460)
     seen: set[str] = set()
-    words = []
+    words: list[str] = []
     while len(words) < count:
         word = "".join(rng.choices(_SYLLABLES, k=rng.randint(2, 5)))
         if word not in seen:
