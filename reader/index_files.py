@@ -339,6 +339,7 @@ class StoredIndex:
         self.problem: str | None = None  # the last damage found (it is rebuilt, not reported)
         self._error: str | None = None  # why this sync could not save
         self._removed = 0  # documents masked out in this sync
+        self._raced = False  # another process saved the manifest during this sync
 
     @classmethod
     def open(cls, directory: Path) -> StoredIndex:
@@ -409,16 +410,16 @@ class StoredIndex:
         with self._sync_lock:
             indexed = dropped = 0
             self._error, self._removed = None, 0
-            for _ in range(3):  # again if another process changed the manifest meanwhile
+            for _ in range(3):  # again if another process saved meanwhile: check its work
+                self._raced = False
                 if _stamp(self._manifest_path) != self._stamp:
                     self._load()
                 dropped += self._verify()
-                removed = self._removed
                 done, stopped = self._pass(store, cancelled, progress)
                 indexed += done
                 if stopped:
                     return Synced(indexed, self._removed, dropped, self._error, cancelled=True)
-                if not done and self._removed == removed:
+                if not self._raced:
                     break
             return Synced(indexed, self._removed, dropped, self._error)
 
@@ -464,19 +465,30 @@ class StoredIndex:
                 part.dead[gone] = True  # deleted from the store
                 self._removed += len(gone)
                 deleted = True
-        # Merge small parts once there are many, and parts mostly masked out: their live
-        # articles are indexed again (from the store, the truth) and the old parts then drop.
-        small = [p for p in self._parts if p.documents < _SMALL]
-        merge = {id(p) for p in small} if len(small) > _MAX_SMALL else set()
-        merge |= {id(p) for p in self._parts if p.live * 2 < p.documents}
         current = np.zeros(len(heads), np.bool_)  # in key order: indexed at the store's rev
         held = np.zeros(len(heads), np.bool_)  # indexed at some rev
+        found = []
         for part in self._parts:
             live = np.flatnonzero(~part.dead)
             at = _lookup(keys, part.hashes[live])  # all found: the gone are masked above
             held[at] = True
-            if id(part) not in merge:
-                current[at[revs[at] == part.revs[live]]] = True
+            found.append(at[revs[at] == part.revs[live]])
+            current[found[-1]] = True
+        # Merge small parts once there are many (counting the one this sync would add), and
+        # parts mostly masked or stale: their current articles are indexed again (from the
+        # store, the truth) and the old parts then drop.
+        small = [p for p in self._parts if p.documents < _SMALL]
+        adding = int(0 < np.count_nonzero(~current) < _SMALL)
+        merge = {id(p) for p in small} if len(small) + adding > _MAX_SMALL else set()
+        merge |= {
+            id(p) for p, at in zip(self._parts, found, strict=True) if len(at) * 2 < p.documents
+        }
+        if merge:
+            current[:] = False
+            for part, at in zip(self._parts, found, strict=True):
+                if id(part) not in merge:
+                    current[at] = True
+        del found
         wanted = [heads[i] for i in np.sort(order[~current]).tolist()]
         if not wanted:
             if deleted:
@@ -545,6 +557,7 @@ class StoredIndex:
                     # Another process saved meanwhile: build on its manifest. Parts both list
                     # are the same objects (files never change), so masks set here are kept.
                     self._load()
+                    self._raced = True
                 self._parts = self._one_version(self._parts + new)
                 previous = _listed(self._manifest_path)
                 # Parts only in memory are left out: their articles are indexed again later.
