@@ -206,7 +206,11 @@ def _worker_start(parent: int, pids: Any) -> None:
 
 
 def _kill_me_with_parent() -> bool:
-    """Ask Linux to SIGKILL this process when its parent dies; False where it cannot."""
+    """Ask Linux to SIGKILL this process when its parent dies; False where it cannot.
+
+    Linux sends the signal when the *thread* that started the worker ends; the pool lives
+    inside one call of :func:`import_sources`, so that thread outlives the workers anyway.
+    """
     if not sys.platform.startswith("linux"):
         return False
     try:
