@@ -55,7 +55,8 @@ def parse_feed(
     headers = dict(headers or {})
     # A Content-Location would become feedparser's base, and feedparser resolves a bare guid
     # ("item-42") against its base: the guid, the article's identity, would change with it.
-    base = _join(url, headers.pop("content-location", "")) if url else ""
+    location = headers.pop("content-location", "")
+    base = _join(url, location) if url else ""
     try:
         parsed = feedparser.parse(
             io.BytesIO(data),

@@ -334,6 +334,8 @@ def test_a_content_location_header_changes_no_guid() -> None:
     by_title = {i.title: i for i in parsed.items}
     assert by_title["bare guid"].guid == "item-42"
     assert by_title["relative"].link == "https://blog.example/moved/posts/second"
+    alone = parse_feed(RELATIVE, "u", {"content-location": "https://blog.example/rss"})
+    assert {i.title: i for i in alone.items}["bare guid"].guid == "item-42"
 
 
 def test_relative_links_in_a_file_resolve_only_against_xml_base() -> None:
