@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from reader.importer import Report
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 def default_store() -> Path:
@@ -94,11 +93,14 @@ def _head_line(head: Headline) -> str:
     Each field is cleaned on its own and then padded: cleaning the joined line would collapse
     the padding. The feed is cut and padded in terminal cells, so wide characters align too.
     """
-    from rich.cells import set_cell_size
+    from rich.cells import cell_len, set_cell_size
 
     date = head.published_at.strftime("%Y-%m-%d") if head.published_at else "no date   "
     marks = ("N" if not head.read else " ") + ("*" if head.starred else " ")
-    feed = set_cell_size(clean(head.feed), FEED_WIDTH)
+    feed = clean(head.feed)
+    if cell_len(feed) > FEED_WIDTH:
+        feed = set_cell_size(feed, FEED_WIDTH - 1) + "…"
+    feed = set_cell_size(feed, FEED_WIDTH)
     return f"{head.id} {marks} {date} {feed} {clean(head.title)}"
 
 

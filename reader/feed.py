@@ -11,11 +11,15 @@ import calendar
 import io
 import re
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from reader.article import Item, title_key
+from reader.article import Item, item_key
 from reader.errors import SourceError
 from reader.links import openable
 from reader.text import clean, clip, clip_paragraphs, html_to_paragraphs
@@ -24,23 +28,41 @@ _CONTINUE = re.compile(r"^continue reading(?:\.\.\.|\u2026)?$", re.IGNORECASE)
 _FUTURE_SLACK = 2 * 86400  # a clock a little ahead is fine; a date in 2099 is a lie
 
 
-def parse_feed(data: bytes, name: str, headers: dict[str, str] | None = None) -> list[Item]:
+@dataclass(frozen=True, slots=True)
+class Entries:
+    """What a feed gave: its items, and how many entries were dropped for carrying nothing
+    (no title, text or link), so that an import can say so instead of losing them silently."""
+
+    items: list[Item]
+    skipped: int = 0
+
+
+def parse_feed(
+    data: bytes, name: str, headers: dict[str, str] | None = None, *, url: str = ""
+) -> Entries:
     """Parse feed bytes; refuse what is not a feed, keep whatever entries a broken feed yields.
 
-    Entries that carry nothing (no title, text or link) are dropped, and an entry whose guid
-    (or link, or title when it has neither) repeats an earlier one is dropped too: the store
-    would merge the two into one article, and re-importing would flip it between them.
+    ``url`` is where the feed was fetched from (after redirects): relative links resolve
+    against it (and ``xml:base``), then only http(s) links are kept. A feed without a title is
+    named after ``url``'s host or ``name``'s file name. Entries that carry nothing are counted
+    in ``skipped``; an entry that repeats an earlier one's identity (see :func:`unique`) is
+    dropped: the store would merge the two into one article, flipping it between them.
     """
     if not isinstance(data, bytes):  # a str would be opened as a path or URL by feedparser
         raise TypeError("parse_feed takes the feed's bytes")
     if not data.strip():
         raise SourceError(f"{name}: empty file, not a feed")
+    headers = dict(headers or {})
+    # A Content-Location would become feedparser's base, and feedparser resolves a bare guid
+    # ("item-42") against its base: the guid, the article's identity, would change with it.
+    location = headers.pop("content-location", "")
+    base = _join(url, location) if url else ""
     try:
         parsed = feedparser.parse(
             io.BytesIO(data),
             sanitize_html=False,
             resolve_relative_uris=False,
-            response_headers=headers or {},
+            response_headers=headers,
         )
     except Exception as error:  # feedparser is meant never to raise; do not trust that
         raise SourceError(f"{name}: cannot parse feed ({type(error).__name__})") from None
@@ -51,20 +73,46 @@ def parse_feed(data: bytes, name: str, headers: dict[str, str] | None = None) ->
         detail = f" ({_one_line(problem)})" if problem else ""
         raise SourceError(f"{name}: not an RSS or Atom feed{detail}")
     channel = _dict(parsed.get("feed"))
-    feed_title = _text(channel.get("title"), channel.get("title_detail")) or clean(name)
+    feed_title = _text(channel.get("title"), channel.get("title_detail")) or feed_name(url or name)
     now = time.time()
-    items: list[Item] = []
+    found = [_item(entry, clip(feed_title), base, now) for entry in entries]
+    items = [item for item in found if item is not None]
+    return Entries(unique(items), skipped=len(found) - len(items))
+
+
+def unique(items: Iterable[Item]) -> list[Item]:
+    """The items, in order, without those whose identity within the feed repeats an earlier one.
+
+    Identity is :func:`reader.article.item_key`, as in the store: a status page's "Outage
+    began" and "Outage resolved" share a link but are two articles.
+    """
     seen: set[str] = set()
-    for entry in entries:
-        item = _item(entry, clip(feed_title), now)
-        if item is None:
-            continue
-        key = item.guid or item.link
-        identity = f"key\0{key}" if key else f"title\0{title_key(item.title)}"
-        if identity not in seen:
-            seen.add(identity)
-            items.append(item)
-    return items
+    kept: list[Item] = []
+    for item in items:
+        key = item_key(item.guid, item.link, item.title)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def feed_name(source: str) -> str:
+    """A name for a feed that gives none: the site's host for a URL, the file's name (without
+    its extension) for a file; never a whole path on every row of the list."""
+    if source.startswith(("http://", "https://")):
+        try:
+            host = urlsplit(source).hostname
+        except ValueError:
+            host = None
+        return clean(host or source)
+    return clean(PurePath(source).stem or source)
+
+
+def _join(base: str, link: str) -> str:
+    try:
+        return urljoin(base, link)
+    except ValueError:  # a malformed URL (an unclosed IPv6 bracket): leave the link as it was
+        return link
 
 
 def _one_line(error: object) -> str:
@@ -80,7 +128,7 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _item(entry: Any, feed_title: str, now: float) -> Item | None:
+def _item(entry: Any, feed_title: str, base: str, now: float) -> Item | None:
     if not isinstance(entry, dict):
         return None
     paragraphs = _paragraphs(entry)
@@ -88,9 +136,13 @@ def _item(entry: Any, feed_title: str, now: float) -> Item | None:
         paragraphs.pop()
     paragraphs = clip_paragraphs(paragraphs)
     title = _text(entry.get("title"), entry.get("title_detail"))
-    # Only a link a browser may be pointed at is kept: feedparser also turns a bare guid
-    # ("item-42") into a "link", and javascript: or relative links are no use to a reader.
-    link = openable(clean(_str(entry.get("link")))) or ""
+    # Only a link a browser may be pointed at is kept. A relative <link> resolves against the
+    # feed's URL (feedparser has applied xml:base); a "link" feedparser made from a bare guid
+    # ("item-42") is not resolved: it never was a link. javascript: and the like are dropped.
+    link = clean(_str(entry.get("link")))
+    if base and link and not entry.get("guidislink"):
+        link = _join(base, link)
+    link = openable(link) or ""
     if not (title or paragraphs or link):
         return None  # nothing to show: an empty <item/>
     if not title:

@@ -1,25 +1,41 @@
 """Sources (seed text files, feed files, http(s) URLs) into the store.
 
-Parsing is the slow part of an import, so several sources are parsed in parallel processes;
-merging into the store stays in this process, one source at a time, under the store's lock.
+Parsing is the slow part of an import, so sources are parsed in worker processes, one per core,
+while this process reads the next source and merges the parsed ones into the store, in the
+order given, one at a time under the store's lock. Sources stream through: each is read (at
+most :data:`reader.text.MAX_SOURCE` bytes) only when a worker is about to be free for it, so a
+long list of sources never sits in memory at once.
+
+The workers die with this process however it dies, SIGKILL included, and at once when the
+import is interrupted (Ctrl+C): nothing is left parsing for nobody.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import multiprocessing
 import os
 import re
+import signal
+import sys
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from reader import feedsplit
 from reader.article import Item
 from reader.errors import ReaderError, SourceError
-from reader.feed import parse_feed
+from reader.feed import feed_name, parse_feed, unique
 from reader.seed import parse_seed
 from reader.store import Counts, Store
-from reader.text import clean
+from reader.text import MAX_SOURCE, clean
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Byte order marks of the wide encodings XML may come in (UTF-32 first: its LE mark starts
@@ -29,6 +45,7 @@ _WIDE_BOMS = (
     (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
 )
 _WIDE_STARTS = (b"\x00<", b"\x00\x00\x00<")
+_GZIP = b"\x1f\x8b"
 
 
 def _wide_xml(data: bytes) -> bool:
@@ -42,6 +59,10 @@ def _wide_xml(data: bytes) -> bool:
     return False
 
 
+def _is_feed(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" or _wide_xml(data)
+
+
 @dataclass
 class Report:
     """The outcome for one source: counts, or the one-line reason it failed."""
@@ -49,62 +70,101 @@ class Report:
     source: str
     counts: Counts | None = None
     error: str | None = None
+    skipped: int = 0  # entries that carried nothing to show (no title, text or link)
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.counts}" if self.counts else (self.error or self.source)
+        if self.counts is None:
+            return self.error or self.source
+        skipped = f", skipped {self.skipped}" if self.skipped else ""
+        return f"{self.source}: {self.counts}{skipped}"
 
 
-def _source_name(source: str) -> str:
-    """How the store names a source's feed: the URL as given, or the file's absolute path."""
-    return source if is_url(source) else str(Path(source).resolve())
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One source parsed: its items, whether they are authoritative (a feed's win conflicts;
+    seed text only enriches), and how many entries it dropped for carrying nothing."""
+
+    items: list[Item] = field(default_factory=list)
+    authoritative: bool = True
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The bytes of one source, with the HTTP headers and final URL when it was fetched."""
+
+    data: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    url: str = ""
 
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def read(source: str) -> tuple[bytes, dict[str, str]]:
-    """The bytes of one source (and the HTTP headers, for a URL)."""
+def store_source(source: str) -> str:
+    """The name a source is kept under in the store: the URL as given, or the file's absolute
+    path, so that ``feed.xml`` and ``./feed.xml`` are one feed."""
+    if is_url(source):
+        return source
+    try:
+        return str(Path(source).resolve())
+    except (OSError, RuntimeError):  # a name too long, a symlink loop: keep it as given
+        return source
+
+
+def read(source: str) -> Loaded | None:
+    """The bytes of one source, at most MAX_SOURCE of them; None when the server says 304."""
+    if not source:
+        raise SourceError("'': an empty name, not a file or URL")
     if is_url(source):
         from reader.fetch import fetch  # httpx is slow to import: only when a URL needs it
 
-        fetched = fetch(source)
-        return (b"", {}) if fetched is None else (fetched.content, fetched.headers)
-    if _SCHEME.match(source) and not Path(source).exists():
+        fetched = fetch(source, max_bytes=MAX_SOURCE)
+        return None if fetched is None else Loaded(fetched.content, fetched.headers, fetched.url)
+    if _SCHEME.match(source) and not _exists(source):
         raise SourceError(f"{source}: not a file, and only http and https URLs are fetched")
     try:
-        return Path(source).read_bytes(), {}
+        with open(source, "rb") as file:
+            data = file.read(MAX_SOURCE + 1)  # /dev/zero or a 20 GB file: stop past the cap
     except IsADirectoryError:
         raise SourceError(f"{source}: is a directory, not a file") from None
     except OSError as error:
-        raise SourceError(f"{source}: cannot read ({error.strerror})") from None
+        raise SourceError(f"{source}: cannot read ({error.strerror or error})") from None
+    if len(data) > MAX_SOURCE:
+        raise SourceError(f"{source}: larger than {MAX_SOURCE // (1024 * 1024)} MiB")
+    return Loaded(data)
 
 
-def load(source: str) -> tuple[list[Item], bool]:
-    """Read and parse one source; True when its items are authoritative (a feed)."""
-    data, headers = read(source)
-    if not data and headers == {} and is_url(source):
-        return [], True  # 304 Not Modified
-    return parse(data, source, headers)
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except OSError:
+        return False
 
 
-def parse(data: bytes, name: str, headers: dict[str, str] | None = None) -> tuple[list[Item], bool]:
+def parse(
+    data: bytes, name: str, headers: dict[str, str] | None = None, url: str = ""
+) -> Parsed:
     """Tell feed from seed text by the first character and parse accordingly.
 
     Seed text is UTF-8; XML may also be UTF-16 or UTF-32 (with a BOM, or a ``<`` next to NULs).
+    ``url`` is where a fetched source came from: relative links resolve against it.
     """
-    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if start == b"<" or _wide_xml(data):
-        return parse_feed(data, name, headers), True
-    if not start and not headers:
+    if data.startswith(_GZIP):
+        raise SourceError(f"{name}: gzip-compressed data, not a feed or text (decompress it)")
+    if _is_feed(data):
+        entries = parse_feed(data, name, headers, url=url)
+        return Parsed(entries.items, True, entries.skipped)
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n") and not headers:
         raise SourceError(f"{name}: empty file, no articles")
-    return parse_seed(data, name, feed=Path(name).stem if not is_url(name) else name), False
+    return Parsed(parse_seed(data, name, feed=feed_name(url or name)), authoritative=False)
 
 
-Parsed = tuple[list[Item], bool] | str  # items and whether they are authoritative, or an error
+Outcome = Parsed | str  # a parsed source, or the one-line reason it failed
 
 
-def _safely(source: str, work: Callable[[], tuple[list[Item], bool]]) -> Parsed:
+def _safely(source: str, work: Callable[[], Parsed]) -> Outcome:
     """Never raise, so that one bad source cannot spoil the others."""
     try:
         return work()
@@ -114,17 +174,134 @@ def _safely(source: str, work: Callable[[], tuple[list[Item], bool]]) -> Parsed:
         return clean(f"{source}: cannot import ({type(error).__name__}: {error})")[:500]
 
 
-def _parse_part(data: bytes, name: str, headers: dict[str, str]) -> Parsed:
+def _parse_part(data: bytes, name: str, headers: dict[str, str], url: str) -> Outcome:
     """Run in a worker process: parse one source, or one part of a big feed."""
-    return _safely(name, lambda: parse(data, name, headers))
+    return _safely(name, lambda: parse(data, name, headers, url))
 
 
-def _combine(parts: list[Parsed]) -> Parsed:
-    errors = [part for part in parts if isinstance(part, str)]
-    if errors:
-        return errors[0]
-    items = [item for part in parts if not isinstance(part, str) for item in part[0]]
-    return items, all(part[1] for part in parts if not isinstance(part, str))
+def _combine(parts: list[Outcome]) -> Outcome:
+    """The parts of one feed cut by :mod:`reader.feedsplit`, as if it had been parsed whole."""
+    for part in parts:
+        if isinstance(part, str) or len(parts) == 1:
+            return part
+    parsed = [part for part in parts if not isinstance(part, str)]
+    items = unique(item for part in parsed for item in part.items)  # one feed: unique across
+    return Parsed(items, True, sum(part.skipped for part in parsed))
+
+
+# --- worker processes ---------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WATCH_SECONDS = 0.5
+
+
+def _worker_start(parent: int, pids: Any) -> None:
+    """Run first in every worker: die with ``parent``, leave Ctrl+C to it, say who we are."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C by killing us
+    if not _kill_me_with_parent():
+        threading.Thread(target=_watch, args=(parent,), name="parent watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before we could ask to die with it
+        os._exit(1)
+    pids.put(os.getpid())
+
+
+def _kill_me_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where it cannot.
+
+    Linux sends the signal when the *thread* that started the worker ends; the pool lives
+    inside one call of :func:`import_sources`, so that thread outlives the workers anyway.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(parent: int) -> None:
+    """The fallback: notice that the parent is gone (we were re-parented) and exit."""
+    while os.getppid() == parent:
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
+
+
+class _Workers:
+    """A process pool whose workers never outlive the import (see :func:`_worker_start`).
+
+    Leaving the ``with`` block normally waits for the workers; leaving it by an exception
+    (Ctrl+C, a damaged store) kills them first: their results would go to no one.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        if count > 1:
+            context = multiprocessing.get_context()
+            self._pids = context.SimpleQueue()
+            self.pool = ProcessPoolExecutor(
+                count, mp_context=context, initializer=_worker_start,
+                initargs=(os.getpid(), self._pids),
+            )
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.pool is None:
+            return
+        if error is not None:
+            self._kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _kill(self) -> None:
+        # The workers are our unreaped children until the pool joins them: a pid read here
+        # cannot have been reused by another process.
+        while not self._pids.empty():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pids.get(), signal.SIGKILL)
+
+
+# --- the import ---------------------------------------------------------------------------
+
+Job = list["Future[Outcome]"] | Outcome
+
+
+def _start(source: str, workers: _Workers, parts: int, alone: bool) -> Job:
+    """Read one source and set it parsing: in a worker, or here when that is quicker."""
+    try:
+        loaded = read(source)
+    except ReaderError as error:
+        return clean(str(error))
+    if loaded is None:
+        return Parsed()  # 304 Not Modified: nothing new
+    data, headers, url = loaded.data, loaded.headers, loaded.url
+    chunks = feedsplit.split(data, parts) if _is_feed(data) else [data]
+    if workers.pool is None or (alone and len(chunks) == 1):
+        return _parse_part(data, source, headers, url)
+    return [workers.pool.submit(_parse_part, chunk, source, headers, url) for chunk in chunks]
+
+
+def _finish(store: Store, source: str, job: Job) -> Report:
+    """Wait for one source's parse and merge it into the store."""
+    parsed = _combine([future.result() for future in job]) if isinstance(job, list) else job
+    report = Report(source)
+    if isinstance(parsed, str):
+        report.error = parsed
+        return report
+    try:
+        report.counts = store.merge(
+            parsed.items, authoritative=parsed.authoritative, source=store_source(source)
+        )
+        report.skipped = parsed.skipped
+    except ReaderError as error:
+        report.error = str(error)
+    return report
 
 
 def import_sources(
@@ -136,45 +313,26 @@ def import_sources(
 
     Sources are parsed in worker processes, one per core; when there are fewer sources than
     cores, a big feed is cut between items (see :mod:`reader.feedsplit`) so that every core
-    works. Merging stays in this process, in the order the sources were given.
+    works. Merging stays in this process, in the order the sources were given. At most one
+    source per core, and the one being read, are in memory at a time.
     """
     sources = list(sources)
     cores = os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=cores) if cores > 1 else None
-    pending: list[list[Future[Parsed]] | Parsed] = []
-    try:
+    parts = cores if len(sources) < cores else 1
+    reports: list[Report] = []
+    pending: deque[tuple[str, Job]] = deque()
+
+    def finish_one() -> None:
+        report = _finish(store, *pending.popleft())
+        reports.append(report)
+        if progress:
+            progress(report)
+
+    with _Workers(cores) as workers:
         for source in sources:
-            try:
-                data, headers = read(source)
-            except ReaderError as error:
-                pending.append(clean(str(error)))
-                continue
-            if not data and not headers and is_url(source):
-                pending.append(([], True))  # 304 Not Modified: nothing new
-                continue
-            parts = feedsplit.split(data, cores if len(sources) < cores else 1)
-            if pool is None or (len(sources) == 1 and len(parts) == 1):
-                pending.append(_parse_part(data, source, headers))
-            else:
-                pending.append([pool.submit(_parse_part, p, source, headers) for p in parts])
-        reports = []
-        for source, job in zip(sources, pending, strict=True):
-            loaded = _combine([f.result() for f in job]) if isinstance(job, list) else job
-            report = Report(source)
-            if isinstance(loaded, str):
-                report.error = loaded
-            else:
-                items, authoritative = loaded
-                try:
-                    report.counts = store.merge(
-                        items, authoritative=authoritative, source=_source_name(source)
-                    )
-                except ReaderError as error:
-                    report.error = str(error)
-            reports.append(report)
-            if progress:
-                progress(report)
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+            pending.append((source, _start(source, workers, parts, len(sources) == 1)))
+            while len(pending) > cores or (pending and not isinstance(pending[0][1], list)):
+                finish_one()
+        while pending:
+            finish_one()
     return reports

@@ -50,7 +50,7 @@ from reader.search import View
 from reader.storage import fsync_dir, write_atomically
 from reader.wordindex import BLOCK, Builder, Snapshot
 
-PART_DOCS = BLOCK  # articles per part file: one postings block, and a bounded build
+PART_DOCS = BLOCK // 2  # articles per part file: within one postings block; a bounded build
 _SMALL = PART_DOCS // 4  # parts smaller than this are merged once there are more than...
 _MAX_SMALL = 4  # ...this many of them
 _FORMAT = 1
@@ -64,6 +64,23 @@ _KINDS = "uiUb"  # dtypes a part file may hold: never objects
 Bools = npt.NDArray[np.bool_]
 I64 = npt.NDArray[np.int64]
 Ids = npt.NDArray[np.str_]
+
+
+def _keys(ids: Iterable[str]) -> I64:
+    """Article ids as 64-bit keys: Python's str hash, in this process only. As unique as the ids
+    (themselves 64-bit hashes), and free for the store's ids, whose hash Python has cached."""
+    return np.fromiter(map(hash, ids), np.int64)
+
+
+def _released(buffer: mmap.mmap) -> Callable[[], None]:
+    """Drop a mapped file's pages from this process (they stay in the page cache): searches
+    and syncs read much of a part once, and peak memory should not keep them."""
+
+    def release() -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            buffer.madvise(mmap.MADV_DONTNEED)
+
+    return release
 
 
 class Source(Protocol):
@@ -105,11 +122,11 @@ class _Part:
     revs: I64
     dead: Bools
     verified: bool
-    hashes: I64 = field(init=False)
+    hashes: I64 = field(init=False)  # of the ids: what sync and search compare
 
     def __post_init__(self) -> None:
-        # Python's str hash (this process only): 64 bits, as unique as the ids themselves.
-        self.hashes = np.fromiter(map(hash, self.ids.tolist()), np.int64, len(self.ids))
+        self.hashes = _keys(self.ids.tolist())
+        self.snapshot.release()  # the ids' pages: only needed for the hashes
 
     @property
     def documents(self) -> int:
@@ -191,7 +208,7 @@ def _read_part(path: Path, *, size: int, crc: int) -> _Part:
             if count < 0 or at + count * dtype.itemsize > size:
                 raise IndexDamaged(f"{path.name}: {key} runs past the end")
             arrays[key] = np.frombuffer(buffer, dtype, count, at).reshape(shape)
-        snapshot = Snapshot.from_arrays(header["meta"], arrays)
+        snapshot = Snapshot.from_arrays(header["meta"], arrays, _released(buffer))
         ids, revs = arrays["article_ids"], arrays["revs"]
     except IndexDamaged:
         raise
@@ -322,6 +339,7 @@ class StoredIndex:
         self.problem: str | None = None  # the last damage found (it is rebuilt, not reported)
         self._error: str | None = None  # why this sync could not save
         self._removed = 0  # documents masked out in this sync
+        self._raced = False  # another process saved the manifest during this sync
 
     @classmethod
     def open(cls, directory: Path) -> StoredIndex:
@@ -392,16 +410,16 @@ class StoredIndex:
         with self._sync_lock:
             indexed = dropped = 0
             self._error, self._removed = None, 0
-            for _ in range(3):  # again if another process changed the manifest meanwhile
+            for _ in range(3):  # again if another process saved meanwhile: check its work
+                self._raced = False
                 if _stamp(self._manifest_path) != self._stamp:
                     self._load()
                 dropped += self._verify()
-                removed = self._removed
                 done, stopped = self._pass(store, cancelled, progress)
                 indexed += done
                 if stopped:
                     return Synced(indexed, self._removed, dropped, self._error, cancelled=True)
-                if not done and self._removed == removed:
+                if not self._raced:
                     break
             return Synced(indexed, self._removed, dropped, self._error)
 
@@ -435,41 +453,53 @@ class StoredIndex:
     ) -> tuple[int, bool]:
         """One comparison with the store: (articles indexed, whether it was cancelled)."""
         heads = store.headlines()
-        revs = {head.id: head.rev for head in heads}
-        current: set[str] = set()
+        keys = _keys(map(attrgetter("id"), heads))
+        order = np.argsort(keys)
+        keys = keys[order]
+        revs = np.fromiter(map(attrgetter("rev"), heads), np.int64, len(heads))[order]
         deleted = False
         for part in self._parts:
             live = np.flatnonzero(~part.dead)
-            for number, article, rev in zip(
-                live.tolist(), part.ids[live].tolist(), part.revs[live].tolist(), strict=True
-            ):
-                stored = revs.get(article)
-                if stored is None:
-                    part.dead[number] = True  # deleted from the store
-                    self._removed += 1
-                    deleted = True
-                elif stored == rev:
-                    current.add(article)
-        # Merge small parts once there are many, and parts mostly masked out: their live
-        # articles are indexed again (from the store, the truth) and the old parts then drop.
-        small = [p for p in self._parts if p.documents < _SMALL]
-        merge = {id(p) for p in small} if len(small) > _MAX_SMALL else set()
-        merge |= {id(p) for p in self._parts if p.live * 2 < p.documents}
+            gone = live[_lookup(keys, part.hashes[live]) < 0]
+            if len(gone):
+                part.dead[gone] = True  # deleted from the store
+                self._removed += len(gone)
+                deleted = True
+        current = np.zeros(len(heads), np.bool_)  # in key order: indexed at the store's rev
+        held = np.zeros(len(heads), np.bool_)  # indexed at some rev
+        found = []
         for part in self._parts:
-            if id(part) in merge and part.live:
-                current.difference_update(part.ids[~part.dead].tolist())
-        wanted = [head for head in heads if head.id not in current]
+            live = np.flatnonzero(~part.dead)
+            at = _lookup(keys, part.hashes[live])  # all found: the gone are masked above
+            held[at] = True
+            found.append(at[revs[at] == part.revs[live]])
+            current[found[-1]] = True
+        # Merge small parts once there are many (counting the one this sync would add), and
+        # parts mostly masked or stale: their current articles are indexed again (from the
+        # store, the truth) and the old parts then drop.
+        small = [p for p in self._parts if p.documents < _SMALL]
+        adding = int(0 < np.count_nonzero(~current) < _SMALL)
+        merge = {id(p) for p in small} if len(small) + adding > _MAX_SMALL else set()
+        merge |= {
+            id(p) for p, at in zip(self._parts, found, strict=True) if len(at) * 2 < p.documents
+        }
+        if merge:
+            current[:] = False
+            for part, at in zip(self._parts, found, strict=True):
+                if id(part) not in merge:
+                    current[at] = True
+        del found
+        wanted = [heads[i] for i in np.sort(order[~current]).tolist()]
         if not wanted:
             if deleted:
                 self._commit([])
             return 0, False
-        held = set().union(*(p.ids[~p.dead].tolist() for p in self._parts))
-        absent = [head for head in wanted if head.id not in held]
-        del held
+        absent = [heads[i] for i in np.sort(order[~held]).tolist()]
         titles = self._titles(absent) if absent else None
         self._publish(titles)
         indexed = 0
         total = len(wanted)
+        del keys, order, revs, current, held
         builder, ids, part_revs = Builder(), [], []
         for head, content in store.contents(head.id for head in wanted):
             if cancelled():
@@ -527,6 +557,7 @@ class StoredIndex:
                     # Another process saved meanwhile: build on its manifest. Parts both list
                     # are the same objects (files never change), so masks set here are kept.
                     self._load()
+                    self._raced = True
                 self._parts = self._one_version(self._parts + new)
                 previous = _listed(self._manifest_path)
                 # Parts only in memory are left out: their articles are indexed again later.
@@ -545,15 +576,14 @@ class StoredIndex:
         """Mask all but one live document per article: the highest rev, then the latest part;
         drop parts with no live document left."""
         if parts:
-            ids = np.concatenate([p.ids for p in parts])
+            keys = np.concatenate([p.hashes for p in parts])
             revs = np.concatenate([p.revs for p in parts])
             live = np.concatenate([~p.dead for p in parts])
-            number = np.arange(len(ids))
             chosen = np.flatnonzero(live)
-            order = np.lexsort((number[chosen], revs[chosen], ids[chosen]))
+            order = np.lexsort((chosen, revs[chosen], keys[chosen]))
             chosen = chosen[order]
             later = np.zeros(len(chosen), np.bool_)
-            later[:-1] = ids[chosen[1:]] == ids[chosen[:-1]]  # another version comes after
+            later[:-1] = keys[chosen[1:]] == keys[chosen[:-1]]  # another version comes after
             beaten = chosen[later]
             bases = np.cumsum([0, *(p.documents for p in parts)])
             for part, base in zip(parts, bases.tolist(), strict=False):
@@ -600,3 +630,11 @@ def _listed(path: Path) -> set[str]:
         return {entry.name for entry in _read_manifest(path)}
     except IndexDamaged:
         return set()
+
+
+def _lookup(keys: I64, wanted: I64) -> I64:
+    """Where each of ``wanted`` is in the sorted ``keys``; -1 where it is not."""
+    if not len(keys):
+        return np.full(len(wanted), -1, np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, at, -1)

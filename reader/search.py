@@ -88,6 +88,8 @@ class View:
             except (ValueError, IndexError):
                 self._broke(number, found)
                 continue
+            finally:
+                part.release()  # a phrase may have read all of a part's word sequences
             if hits is None:
                 return None
             found[base : base + part.documents] = hits

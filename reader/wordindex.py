@@ -728,6 +728,7 @@ class Snapshot:
     ids: int  # word ids given out (the size of a mask over word ids)
     blocks: tuple[_Block, ...]
     sequences: tuple[_Sequences, ...]
+    release: Callable[[], None] = lambda: None  # let go of pages read from a mapped file
 
     def mark(self, lo: int, hi: int, mask: Bools) -> None:
         """Set ``mask`` for every document holding a word of rank ``lo .. hi``."""
@@ -836,7 +837,10 @@ class Snapshot:
 
     @classmethod
     def from_arrays(
-        cls, meta: dict[str, object], arrays: dict[str, npt.NDArray[np.generic]]
+        cls,
+        meta: dict[str, object],
+        arrays: dict[str, npt.NDArray[np.generic]],
+        release: Callable[[], None] = lambda: None,
     ) -> Snapshot:
         """A snapshot over arrays written by :meth:`arrays` (memory-mapped, say).
 
@@ -897,6 +901,7 @@ class Snapshot:
             ids=ids,
             blocks=tuple(blocks),
             sequences=tuple(sequences),
+            release=release,
         )
 
 

@@ -180,6 +180,7 @@ def test_list_columns_align_and_show_both_markers(tmp_path: Path) -> None:
         assert line.endswith(title)
         columns.add(cell_len(line[: len(line) - len(title)]))
     assert len(columns) == 1, columns  # every title starts in the same terminal column
+    assert " World news | The Guardi… " in by_id[heads[0]["id"]]  # a cut feed name says so
 
 
 def test_a_path_too_long_is_one_line_not_a_traceback(tmp_path: Path) -> None:

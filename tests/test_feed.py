@@ -70,7 +70,7 @@ def atom_file(tmp_path: Path) -> Path:
 
 
 def test_rss_fixture_gives_20_items_with_everything() -> None:
-    items = parse_feed(FEED.read_bytes(), "feed.xml")
+    items = parse_feed(FEED.read_bytes(), "feed.xml").items
     assert len(items) == 20
     first = items[0]
     assert first.title == (
@@ -102,7 +102,7 @@ def test_rss_fixture_gives_20_items_with_everything() -> None:
 
 
 def test_atom(atom_file: Path) -> None:
-    comet, plain, xhtml = parse_feed(atom_file.read_bytes(), str(atom_file))
+    comet, plain, xhtml = parse_feed(atom_file.read_bytes(), str(atom_file)).items
     assert comet.feed == "Science & Nature"  # an HTML title: tags gone, entities decoded
     assert comet.title == "Comet seen over Lisbon"
     assert comet.link == "https://atom.example/comet"
@@ -166,7 +166,7 @@ def test_titles_and_bodies_that_look_like_paths_or_urls_stay_text(tmp_path: Path
     <item><title>{secret}</title><guid>p</guid><description>file://{secret}</description></item>
     <item><title>http://127.0.0.1:9/x</title><guid>u</guid><description>{FEED}</description></item>
     </channel></rss>""".encode()
-    path_item, url_item = parse_feed(data, "paths")
+    path_item, url_item = parse_feed(data, "paths").items
     assert path_item.title == str(secret) and path_item.feed == str(secret)
     assert path_item.standfirst == f"file://{secret}"
     assert url_item.title == "http://127.0.0.1:9/x" and url_item.standfirst == str(FEED)
@@ -197,7 +197,7 @@ def test_a_date_in_2099_is_no_date_and_cannot_top_the_list() -> None:
             "</atom:updated></item>"
         ),
         "dates",
-    )
+    ).items
     future, tomorrow, fallback = items
     assert future.published is None
     assert tomorrow.published is not None and tomorrow.published > time.time()  # a fast clock
@@ -209,7 +209,7 @@ def test_the_same_future_date_gives_the_same_result_on_every_import() -> None:
                "</pubDate></item>")
     first = parse_feed(data, "x")
     time.sleep(1.1)
-    assert parse_feed(data, "x") == first
+    assert parse_feed(data, "x") == first and first.items
 
 
 @pytest.mark.parametrize(
@@ -217,15 +217,16 @@ def test_the_same_future_date_gives_the_same_result_on_every_import() -> None:
              "Mon, 32 Foo 2024 99:99:99 XYZ", "0", "-1"],
 )
 def test_unusable_dates_are_no_date(date: str) -> None:
-    (item,) = parse_feed(rss(f"<item><title>x</title><pubDate>{date}</pubDate></item>"), "d")
+    (item,) = parse_feed(rss(f"<item><title>x</title><pubDate>{date}</pubDate></item>"), "d").items
     assert item.published is None
 
 
-def test_duplicate_and_empty_entries_are_dropped() -> None:
-    items = parse_feed(
+def test_duplicate_entries_are_dropped_and_empty_ones_counted() -> None:
+    parsed = parse_feed(
         rss(
             "<item><title>first</title><guid>dup</guid></item>"
             "<item><title>second</title><guid>dup</guid></item>"
+            "<item><title>by link</title><link>https://x.example/a</link></item>"
             "<item><title>by link</title><link>https://x.example/a</link></item>"
             "<item><title>by link again</title><link>https://x.example/a</link></item>"
             "<item><title>keyless</title><description>one</description></item>"
@@ -234,9 +235,22 @@ def test_duplicate_and_empty_entries_are_dropped() -> None:
         ),
         "dups",
     )
-    assert [(i.title, i.standfirst) for i in items] == [
-        ("first", ""), ("by link", ""), ("keyless", "one")
+    assert [(i.title, i.standfirst) for i in parsed.items] == [
+        ("first", ""), ("by link", ""), ("by link again", ""), ("keyless", "one")
     ]
+    assert parsed.skipped == 2
+
+
+def test_items_sharing_a_link_without_guids_are_separate_articles() -> None:
+    """A status page: one link, no guids, one item per update."""
+    updates = ["Outage began", "Outage update", "Outage resolved"]
+    link = "https://status.example/incidents/42"
+    parsed = parse_feed(
+        rss("".join(f"<item><title>{t}</title><link>{link}</link></item>" for t in updates)),
+        "status",
+    )
+    assert [i.title for i in parsed.items] == updates
+    assert all(i.link == link for i in parsed.items)
 
 
 def test_item_without_a_title_is_named_from_its_text() -> None:
@@ -245,7 +259,7 @@ def test_item_without_a_title_is_named_from_its_text() -> None:
         rss(f"<item><description>{long}</description></item>"
             "<item><link>https://x.example/only-a-link</link></item>"),
         "untitled",
-    )
+    ).items
     assert items[0].title == long.strip()[:120]
     assert items[1].title == "(untitled)" and items[1].link == "https://x.example/only-a-link"
 
@@ -279,8 +293,71 @@ def test_hostile_feed_text_is_clean(tmp_path: Path) -> None:
         "<description><![CDATA[<p>NUL \x00 C1 \xc2\x9b31m \u200b</p><p>\x1b]52;c;Zm9v\x07</p>]]>"
         "</description></item>".replace("\xc2\x9b", "\x9b")
     )
-    (item,) = parse_feed(data, "hostile")
+    (item,) = parse_feed(data, "hostile").items
     assert item.title == "Clear [bold]x[/bold]"
     assert item.author == "evil author"
     assert item.link == "https://x.example/h"
     assert_clean(item)
+
+
+# --- links and names relative to where the feed came from ----------------------------------
+
+RELATIVE = b"""<rss version="2.0"><channel><title>Blog</title>
+<item><title>rooted</title><link>/posts/hello-world</link></item>
+<item><title>relative</title><link>posts/second</link></item>
+<item><title>script</title><link>javascript:alert(1)</link></item>
+<item><title>bare guid</title><guid>item-42</guid></item>
+<item><title>absolute</title><link>https://elsewhere.example/x</link></item>
+<item xml:base="https://cdn.example/base/"><title>based</title><link>third</link></item>
+</channel></rss>"""  # xml:base last: feedparser lets an item's xml:base reach the items after it
+
+
+def test_relative_links_resolve_against_the_feed_url_and_xml_base() -> None:
+    parsed = parse_feed(RELATIVE, "http://blog.example/feeds/rss.xml",
+                        url="https://blog.example/feeds/rss.xml")
+    links = {i.title: i.link for i in parsed.items}
+    assert links == {
+        "rooted": "https://blog.example/posts/hello-world",
+        "relative": "https://blog.example/feeds/posts/second",
+        "based": "https://cdn.example/base/third",
+        "script": "",  # resolved or not, only http(s) is kept
+        "bare guid": "",  # a guid is not a link: not made into one against the feed's URL
+        "absolute": "https://elsewhere.example/x",
+    }
+    guid = next(i for i in parsed.items if i.title == "bare guid").guid
+    assert guid == "item-42", "the article's identity does not depend on where it came from"
+
+
+def test_a_content_location_header_changes_no_guid() -> None:
+    headers = {"content-location": "/moved/rss.xml", "content-type": "application/rss+xml"}
+    parsed = parse_feed(RELATIVE, "u", headers, url="https://blog.example/feeds/rss.xml")
+    by_title = {i.title: i for i in parsed.items}
+    assert by_title["bare guid"].guid == "item-42"
+    assert by_title["relative"].link == "https://blog.example/moved/posts/second"
+    alone = parse_feed(RELATIVE, "u", {"content-location": "https://blog.example/rss"})
+    assert {i.title: i for i in alone.items}["bare guid"].guid == "item-42"
+
+
+def test_relative_links_in_a_file_resolve_only_against_xml_base() -> None:
+    parsed = parse_feed(RELATIVE, "/home/me/feeds/blog.xml")
+    links = {i.title: i.link for i in parsed.items}
+    assert links["rooted"] == links["relative"] == ""
+    assert links["based"] == "https://cdn.example/base/third"
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "expected"),
+    [
+        ("/home/me/feeds/status-page.xml", "", "status-page"),
+        ("feeds/blog.atom", "", "blog"),
+        ("https://status.example/feed?x=1", "https://status.example/feed?x=1", "status.example"),
+        ("http://127.0.0.1:8080/rss", "http://127.0.0.1:8080/rss", "127.0.0.1"),
+        ("https://old.example/rss", "https://new.example/rss", "new.example"),  # redirected
+    ],
+)
+def test_a_feed_without_a_title_is_named_after_its_file_or_host(
+    name: str, url: str, expected: str
+) -> None:
+    untitled = b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>'
+    (item,) = parse_feed(untitled, name, url=url).items
+    assert item.feed == expected

@@ -12,8 +12,8 @@ def test_split_parts_parse_to_the_same_items(monkeypatch) -> None:  # type: igno
     data = FEED.read_bytes()
     parts = feedsplit.split(data, 3)
     assert len(parts) == 3
-    whole = parse_feed(data, "whole")
-    pieces = [item for part in parts for item in parse_feed(part, "whole")]
+    whole = parse_feed(data, "whole").items
+    pieces = [item for part in parts for item in parse_feed(part, "whole").items]
     assert pieces == whole and len(whole) == 20
 
 
@@ -26,7 +26,7 @@ def test_atom_is_cut_between_entries(monkeypatch) -> None:  # type: ignore[no-un
     data = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>{entries}</feed>'.encode()
     parts = feedsplit.split(data, 2)
     assert len(parts) == 2
-    titles = [item.title for part in parts for item in parse_feed(part, "atom")]
+    titles = [item.title for part in parts for item in parse_feed(part, "atom").items]
     assert titles == [f"T{i}" for i in range(10)]
 
 

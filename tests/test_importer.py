@@ -3,17 +3,22 @@ broken feeds import what can be imported or are refused, in bounded time."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from reader.article import Content, Headline
 from reader.errors import SourceError
-from reader.importer import Report, import_sources, parse
+from reader.importer import Report, import_sources, parse, read
 from reader.store import Store
 from tests.conftest import FEED, SEED
 from tests.test_hostile import assert_clean
@@ -153,6 +158,7 @@ IMPORTED = {  # file: titles imported, in order
     ],
     "bad-dates.xml": 6,
 }
+SKIPPED = {"missing-fields.xml": 2}  # an empty <item/>, and one with only a guid
 
 
 def secret_file(tmp_path: Path) -> tuple[Path, str]:
@@ -186,9 +192,11 @@ def test_broken_file_is_refused_with_one_line(name: str, tmp_path: Path) -> None
 @pytest.mark.parametrize("name", sorted(IMPORTED))
 def test_broken_feed_imports_what_it_can(name: str, tmp_path: Path) -> None:
     start = time.monotonic()
-    items, authoritative = parse((BROKEN / name).read_bytes(), name)
+    parsed = parse((BROKEN / name).read_bytes(), name)
+    items = parsed.items
     assert time.monotonic() - start < 5
-    assert authoritative
+    assert parsed.authoritative
+    assert parsed.skipped == SKIPPED.get(name, 0)
     expected = IMPORTED[name]
     if isinstance(expected, int):
         assert len(items) == expected
@@ -200,28 +208,29 @@ def test_broken_feed_imports_what_it_can(name: str, tmp_path: Path) -> None:
     path = tmp_path / "store"
     first = import_sources(Store.open(path), [str(BROKEN / name)])
     assert first[0].counts is not None and first[0].counts.added == len(items)
+    assert first[0].skipped == parsed.skipped
     again = import_sources(Store.open(path), [str(BROKEN / name)])
     assert str(again[0].counts) == f"added 0, updated 0, unchanged {len(items)}"
 
 
 def test_truncated_feed_keeps_the_whole_items() -> None:
-    items, _ = parse((BROKEN / "truncated.xml").read_bytes(), "t")
+    items = parse((BROKEN / "truncated.xml").read_bytes(), "t").items
     assert all(i.link and i.standfirst and i.published for i in items[:4])
     assert items[4].title.startswith("Russia-Ukraine war: G7 condemns")
 
 
 def test_lying_encoding_declarations_give_text_not_controls() -> None:
-    (cyr,), _ = parse((BROKEN / "cp1251-declared-utf8.xml").read_bytes(), "c")
+    (cyr,) = parse((BROKEN / "cp1251-declared-utf8.xml").read_bytes(), "c").items
     # windows-1251 bytes declared as UTF-8: no detector is installed, so feedparser falls back
     # to windows-1252 and the Cyrillic comes out as Latin-1 letters: wrong, but plain text.
     assert cyr.title == "Ïðèâåò, ìèð: íîâîñòè äíÿ"
     assert cyr.link == "https://broken.example/cyr" and cyr.published == 1704103200
-    (lat,), _ = parse((BROKEN / "latin1-declared-utf8.xml").read_bytes(), "l")
+    (lat,) = parse((BROKEN / "latin1-declared-utf8.xml").read_bytes(), "l").items
     assert lat.feed == "Français" and lat.standfirst == "Déjà vu, naïve façade."
 
 
 def test_entity_expansion_is_not_performed() -> None:
-    (item,), _ = parse((BROKEN / "billion-laughs.xml").read_bytes(), "lol")
+    (item,) = parse((BROKEN / "billion-laughs.xml").read_bytes(), "lol").items
     assert "lollol" not in item.title + item.standfirst + item.feed
     big = "A" * 100_000
     quadratic = (
@@ -230,7 +239,7 @@ def test_entity_expansion_is_not_performed() -> None:
         "</description></item></channel></rss>"
     ).encode()
     start = time.monotonic()
-    (item,), _ = parse(quadratic, "quadratic")
+    (item,) = parse(quadratic, "quadratic").items
     assert time.monotonic() - start < 5
     assert big not in item.title and big not in item.standfirst
 
@@ -241,7 +250,7 @@ def test_external_entities_never_read_a_local_file(name: str, tmp_path: Path) ->
     feed = tmp_path / name
     feed.write_bytes(broken(name, tmp_path))
     assert str(path).encode() in feed.read_bytes()
-    items, _ = parse(feed.read_bytes(), name)
+    items = parse(feed.read_bytes(), name).items
     assert len(items) == 1
     assert secret not in repr(items)
     store = tmp_path / "store"
@@ -290,3 +299,280 @@ def test_all_broken_files_through_the_cli_in_bounded_time(tmp_path: Path) -> Non
     assert len(done) == len(sources) - len(REFUSED)
     assert all(" added " in line or ": added " in line for line in done)
     assert "SECRET-d41d8cd98f00" not in result.stdout + result.stderr
+
+
+# --- odd sources: empty names, endless files, gzip, one source at a time -----------------------
+
+
+def test_an_empty_name_says_so() -> None:
+    (report,) = import_sources_nowhere([""])
+    assert report.error == "'': an empty name, not a file or URL"
+
+
+def import_sources_nowhere(sources: list[str]) -> list[Report]:
+    """Import into a store that is never written (every source here fails before a merge)."""
+    class NoStore:
+        def merge(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("nothing should reach the store")
+
+    return import_sources(NoStore(), sources)  # type: ignore[arg-type]
+
+
+def test_a_file_past_the_cap_is_refused_in_one_line(tmp_path: Path) -> None:
+    from reader.text import MAX_SOURCE
+
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as file:
+        file.write(b'<rss version="2.0"><channel><title>x</title>')
+        file.truncate(MAX_SOURCE + 1)  # sparse: no disk used
+    exact = tmp_path / "exact.txt"
+    exact.write_bytes(b"Title\n\nText.\n" + b"x" * (MAX_SOURCE - 13))
+    reports = import_sources_nowhere([str(huge)])
+    assert [r.error for r in reports] == [f"{huge}: larger than 32 MiB"]
+    assert read(str(exact)) is not None
+
+
+def test_dev_zero_is_refused_not_read_until_memory_runs_out(tmp_path: Path) -> None:
+    """Under a 2 GiB address-space limit: reading /dev/zero to the end would fail with a
+    MemoryError (the kernel killed it at 22 GB without one)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "reader", "--db", str(tmp_path / "db"), "import", "/dev/zero",
+         str(SEED)],
+        capture_output=True, text=True, timeout=120, preexec_fn=limit,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "reader: error: /dev/zero: larger than 32 MiB\n"
+    assert result.stdout == f"{SEED}: added 20, updated 0, unchanged 0\n"
+
+
+def test_a_gzip_file_says_what_it_is(tmp_path: Path) -> None:
+    import gzip
+
+    packed = tmp_path / "feed.xml.gz"
+    packed.write_bytes(gzip.compress(FEED.read_bytes()))
+    (report,) = import_sources_nowhere([str(packed)])
+    assert report.error == f"{packed}: gzip-compressed data, not a feed or text (decompress it)"
+
+
+def test_sources_stream_through_rather_than_all_being_read_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.importer
+
+    events: list[str] = []
+    real_read = reader.importer.read
+
+    def spy(source: str) -> object:
+        events.append(f"read {Path(source).name}")
+        return real_read(source)
+
+    monkeypatch.setattr(reader.importer, "read", spy)
+    sources = []
+    for n in range(6):
+        path = tmp_path / f"s{n}.txt"
+        path.write_text(f"Title {n}\n\nText {n}.\n")
+        sources.append(str(path))
+    import_sources(
+        Store.open(tmp_path / "store"), sources,
+        progress=lambda report: events.append(f"merged {Path(report.source).name}"),
+    )
+    assert sorted(events) == sorted([f"read s{n}.txt" for n in range(6)]
+                                    + [f"merged s{n}.txt" for n in range(6)])
+    first_merge = events.index("merged s0.txt")
+    read_before = sum(1 for e in events[:first_merge] if e.startswith("read"))
+    assert read_before <= (os.cpu_count() or 1) + 1, events  # not every source read up front
+    assert [e for e in events if e.startswith("merged")] == [f"merged s{n}.txt" for n in range(6)]
+
+
+# --- what the import line says, and what the store is told ------------------------------------
+
+
+def test_entries_with_nothing_in_them_are_counted_in_the_import_line(tmp_path: Path) -> None:
+    source = BROKEN / "missing-fields.xml"
+    result = cli("--db", str(tmp_path / "db"), "import", str(source))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{source}: added 3, updated 0, unchanged 0, skipped 2\n"
+    again = cli("--db", str(tmp_path / "db"), "import", str(FEED))
+    assert again.stdout == f"{FEED}: added 20, updated 0, unchanged 0\n"  # no "skipped 0"
+
+
+def test_the_store_is_told_each_source_by_url_or_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[str] = []
+    real = Store.merge
+
+    def spy(self: Store, items: object, *, authoritative: bool, source: str) -> object:
+        told.append(source)
+        return real(self, items, authoritative=authoritative, source=source)  # type: ignore
+
+    monkeypatch.setattr(Store, "merge", spy)
+    monkeypatch.chdir(FEED.parent)
+    with serving({"/feed": FEED.read_bytes()}) as url:
+        import_sources(Store.open(tmp_path / "store"), ["seed.txt", "./feed.xml", url + "/feed"])
+    assert told == [str(SEED.resolve()), str(FEED.resolve()), url + "/feed"]
+
+
+# --- feeds over HTTP ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serving(routes: dict[str, bytes]) -> Iterator[str]:
+    """A server on 127.0.0.1 answering each path with its bytes; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = routes.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_relative_links_of_a_fetched_feed_are_resolved(tmp_path: Path) -> None:
+    import gzip
+
+    feed = (
+        b'<rss version="2.0"><channel>'
+        b"<item><title>Hello</title><link>/posts/hello-world</link><guid>h</guid></item>"
+        b"<item><title>Next</title><link>next</link><guid>n</guid></item>"
+        b"<item><title>Bad</title><link>javascript:alert(1)</link><guid>b</guid></item>"
+        b"</channel></rss>"
+    )
+    with serving({"/blog/rss": feed, "/blog/rss.gz": gzip.compress(feed)}) as url:
+        reports = import_sources(Store.open(tmp_path / "store"), [url + "/blog/rss"])
+        assert reports[0].error is None
+        zipped = import_sources(Store.open(tmp_path / "zipped"), [url + "/blog/rss.gz"])
+        assert zipped[0].error is None and str(zipped[0].counts).startswith("added 3")
+    heads = {h.title: h for h in Store.open(tmp_path / "store").headlines()}
+    assert heads["Hello"].link == url + "/posts/hello-world"
+    assert heads["Next"].link == url + "/blog/next"
+    assert heads["Bad"].link == ""
+    assert {h.feed for h in heads.values()} == {"127.0.0.1"}  # no title: the site's host
+
+
+def test_a_feed_file_without_a_title_is_named_after_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "folder" / "status-page.xml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'<rss version="2.0"><channel><item><title>Up</title></item></channel></rss>')
+    import_sources(Store.open(tmp_path / "store"), [str(path)])
+    (head,) = Store.open(tmp_path / "store").headlines()
+    assert head.feed == "status-page"
+
+
+# --- worker processes never outlive the import -------------------------------------------------
+
+
+def big_feed(path: Path, items: int = 30_000) -> Path:
+    """About 25 MB of RSS: several seconds of parsing on each core."""
+    para = "<p>" + "Words of a news paragraph, long enough to look like one. " * 6 + "</p>"
+    path.write_text(
+        '<rss version="2.0"><channel><title>Big</title>' + "".join(
+            f"<item><title>Story {i}</title><guid>g{i}</guid>"
+            f"<link>https://news.example/{i}</link>"
+            f"<description><![CDATA[{para}{para}]]></description></item>\n"
+            for i in range(items)
+        ) + "</channel></rss>"
+    )
+    return path
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid``, from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and entry != str(pid):
+            fields = proc_stat(int(entry))
+            if fields and int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def proc_stat(pid: int) -> list[str]:
+    """State, ppid, ... of a process (the fields after its name), or [] if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def alive(pid: int) -> bool:
+    fields = proc_stat(pid)
+    return bool(fields) and fields[0] not in ("Z", "X")
+
+
+def start_big_import(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
+    """A CLI import of a big feed, in its own session, once its parse workers are running."""
+    feed = big_feed(tmp_path / "big.xml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reader", "--db", str(tmp_path / "db"), "import", str(feed)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        workers = children(proc.pid)
+    assert len(workers) >= 2, "the import never started its parse workers"
+    time.sleep(0.5)  # well into parsing
+    return proc, workers
+
+
+def wait_gone(pids: set[int], seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = {pid for pid in pids if alive(pid)}
+        if not left:
+            return left
+        time.sleep(0.05)
+    return {pid for pid in pids if alive(pid)}
+
+
+def test_a_killed_import_leaves_no_workers(tmp_path: Path) -> None:
+    proc, workers = start_big_import(tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert wait_gone(workers, 3) == set(), "parse workers outlived the killed import"
+
+
+@pytest.mark.parametrize("to", ["parent", "group"])
+def test_ctrl_c_stops_an_import_promptly_with_nothing_written(tmp_path: Path, to: str) -> None:
+    """``group`` is a terminal's Ctrl+C; ``parent`` is ``kill -INT`` of the importer alone."""
+    proc, workers = start_big_import(tmp_path)
+    if to == "group":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGINT)
+    try:
+        code = proc.wait(3)
+    finally:
+        proc.kill()
+    out, err = proc.communicate()
+    assert code == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert out == ""
+    assert wait_gone(workers, 3) == set()
+    assert len(Store.open(tmp_path / "db")) == 0

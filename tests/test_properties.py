@@ -114,9 +114,9 @@ xmlish = st.lists(PIECES, max_size=40).map("".join)
 ))
 def test_importer_parse_returns_items_or_source_error(data: bytes) -> None:
     try:
-        items, authoritative = parse(data, "any-source")
+        parsed = parse(data, "any-source")
     except SourceError as error:
         assert str(error).startswith("any-source: ") and str(error).isprintable()
     else:
-        assert isinstance(authoritative, bool)
-        check_items(items)
+        assert isinstance(parsed.authoritative, bool) and parsed.skipped >= 0
+        check_items(parsed.items)
