@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--json", action="store_true", help="print JSON")
 
     commands.add_parser("repair", help="set damaged store files aside and salvage their articles")
-    commands.add_parser("reset", help="set the whole store aside and start a fresh one")
+    command = commands.add_parser("reset", help="set the whole store aside and start a fresh one")
+    command.add_argument("--yes", action="store_true", help="do not ask first")
     for command in commands.choices.values():
         _add_version(command)  # the README promises --version after any command
     return parser
@@ -200,6 +201,16 @@ def _drop_stdout() -> None:
         pass
 
 
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; with no terminal to ask on, the answer is no."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     path: Path = args.db or default_store()
@@ -211,6 +222,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "reset":
         from reader.repair import reset
 
+        if not (args.yes or _confirm(f"Set the store at {path} aside and start a fresh one?")):
+            print("reader: error: reset: not confirmed; nothing changed (--yes to skip the "
+                  "question)", file=sys.stderr)
+            return EXIT_ERROR
         _out(f"the old store is now at {reset(path)}; a fresh one starts at {path}\n")
         return 0
     if args.command is None:
@@ -218,6 +233,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         return ReaderApp(path).run() or 0
     store = Store.open(path)
+    for notice in store.notices:  # an upgrade of the store's format, say
+        print(f"reader: {notice}", file=sys.stderr)
     if args.command == "import":
         from reader.importer import import_sources  # feedparser is slow to import: only here
 

@@ -51,7 +51,7 @@ from reader.errors import ReaderError  # noqa: E402
 from reader.storage import TEMPORARY  # noqa: E402
 from reader.store import Store  # noqa: E402
 
-_SAVED_LINE = re.compile(r"^(.*): added \d+, updated \d+, unchanged \d+$")
+_SAVED_LINE = re.compile(r"^(.*): added \d+, updated \d+, unchanged \d+(, skipped \d+)?$")
 WORDS = [
     "ministers", "border", "harvest", "talks", "grain", "summit", "inquiry", "storm", "court",
     "election", "strike", "treaty", "vote", "budget", "protest", "ceasefire", "report", "river",

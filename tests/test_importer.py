@@ -576,3 +576,36 @@ def test_ctrl_c_stops_an_import_promptly_with_nothing_written(tmp_path: Path, to
     assert out == ""
     assert wait_gone(workers, 3) == set()
     assert len(Store.open(tmp_path / "db")) == 0
+
+
+def _rss(title: str, items: str) -> str:
+    return f'<rss version="2.0"><channel><title>{title}</title>{items}</channel></rss>'
+
+
+def test_a_status_feeds_updates_sharing_one_link_are_all_kept(tmp_path: Path) -> None:
+    feed = tmp_path / "status.xml"
+    feed.write_text(_rss("Status", "".join(
+        f"<item><title>{t}</title><link>https://status.example/incident/1</link></item>"
+        for t in ("Outage began", "Outage update", "Outage resolved")
+    )))
+    store = Store.open(tmp_path / "db")
+    (first,) = import_sources(store, [str(feed)])
+    (again,) = import_sources(store, [str(feed)])
+    assert (str(first.counts), str(again.counts)) == (
+        "added 3, updated 0, unchanged 0", "added 0, updated 0, unchanged 3"
+    )
+
+
+def test_two_feed_files_sharing_guids_import_a_b_a_without_flipping(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.xml", tmp_path / "b.xml"
+    a.write_text(_rss("Feed A", "<item><title>A one</title><guid>1</guid></item>"))
+    b.write_text(_rss("Feed B", "<item><title>B one</title><guid>1</guid></item>"))
+    store = Store.open(tmp_path / "db")
+    reports = import_sources(store, [str(a), str(b), str(a)])
+    assert [str(r.counts) for r in reports] == [
+        "added 1, updated 0, unchanged 0", "added 1, updated 0, unchanged 0",
+        "added 0, updated 0, unchanged 1",
+    ]
+    assert sorted((h.feed, h.title) for h in Store.open(tmp_path / "db").headlines()) == [
+        ("Feed A", "A one"), ("Feed B", "B one"),
+    ]

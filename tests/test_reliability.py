@@ -407,7 +407,7 @@ def test_reset_sets_the_whole_store_aside(db: Path) -> None:
     assert not db.exists() and files(aside) == before
     assert len(Store.open(db)) == 0  # a fresh store starts at the old path
 
-    result = reader("reset", db=db)
+    result = reader("reset", "--yes", db=db)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("the old store is now at ") and not db.exists()
     assert len(list(db.parent.glob("db.broken-*"))) == 2
@@ -531,3 +531,19 @@ def test_an_import_whose_source_fails_to_parse_leaves_the_store_unchanged(
     line = one_error_line(reader("import", str(bad), db=db))
     assert line.startswith(f"reader: error: {bad}: ")
     assert files(db) == before
+
+
+def test_reset_asks_first_and_touches_only_a_store(db: Path, tmp_path: Path) -> None:
+    before = files(db)
+    refused = reader("reset", db=db)  # no terminal to ask on: the answer is no
+    assert "not confirmed; nothing changed" in one_error_line(refused)
+    assert files(db) == before
+
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "letter.txt").write_text("dear reader")
+    for args in (("reset", "--yes"), ("repair",), ("list",)):
+        line = one_error_line(reader(*args, db=documents))
+        assert f"{documents}: not a reader store" in line
+    assert [p.name for p in documents.iterdir()] == ["letter.txt"]
+    assert "/: not a reader store" in one_error_line(reader("reset", "--yes", db=Path("/")))
