@@ -308,7 +308,7 @@ class _Repair:
             self.write(flags, kept, f"kept the flags of {len(kept)} articles")
         alive = [d for d in records.values() if "gone" not in d]
         self.report.articles += len(alive)
-        return {d["feed"] for d in records.values()}
+        return {d["feed"] for d in alive}
 
     def first_screen_cache(self) -> None:
         """top.json is derived data: after a repair, or if unreadable, it simply goes."""

@@ -77,6 +77,8 @@ FEED: Spec = {
     "updated": (_optional(int), None),  # last time an import added or changed an article
     "error": (_optional(str), None),  # the last fetch's one-line error
     "subscribed": (_is(bool), False),
+    "gone": (_is(bool), False),  # 410 Gone: no longer fetched
+    "retry_after": (_optional(int), None),  # not fetched before this time (429/503)
     "tags": (_strings, []),
     "full_text": (_is(bool), False),
     "keep_days": (_optional(int), None),  # None: the configured default

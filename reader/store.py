@@ -28,7 +28,7 @@ import contextlib
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -644,14 +644,92 @@ class Store:
                 self._reload()  # memory may be ahead of the disk: read the disk again
                 raise
 
-    def delete(self, article_ids: Iterable[str]) -> int:
-        """Remove articles, leaving tombstones so that a refresh does not bring them back."""
+    # --- feeds ------------------------------------------------------------------------------
+
+    def feed(self, url: str) -> Record | None:
+        """The feed stored under ``url`` (as subscribed, or its url after a permanent redirect)."""
+        with self._mutex:
+            self.refresh()
+            found = self._feed_by_url.get(url) or next(
+                (fid for fid, f in self._feeds.items() if f["final_url"] == url), None
+            )
+            return None if found is None else dict(self._feeds[found])
+
+    def subscribe(
+        self, url: str, *, title: str = "", tags: Iterable[str] = (), full_text: bool = False
+    ) -> tuple[Record, bool]:
+        """Follow a feed; returns its record and False if it was followed already (unchanged).
+
+        A feed known from a one-shot import becomes followed, keeping its articles."""
+        with self._lock:
+            self.refresh()
+            known = self.feed(url)
+            if known is not None and known["subscribed"]:
+                return known, False
+            if known is None:
+                fid = feed_id(url)
+                while fid in self._feeds:
+                    fid = feed_id(fid + url)
+                record = check(FEED, {"id": fid, "url": url}, self.path)
+                self._feeds[fid] = record
+            else:
+                record = self._feeds[known["id"]]
+            record.update(subscribed=True, tags=sorted(set(tags)), full_text=full_text)
+            if title and not record["title"]:
+                record["title"] = title
+            self._write_feeds()
+            return dict(record), True
+
+    def set_feed(self, feed_id: str, **changes: Any) -> Record:
+        """Change a feed's fields (fetch state, settings); checked against the schema."""
+        with self._lock:
+            self.refresh()
+            if feed_id not in self._feeds:
+                raise StoreError(f"{self.path}: no feed {feed_id}")
+            record = check(FEED, self._feeds[feed_id] | changes, self.path, "a feed")
+            if record != self._feeds[feed_id]:
+                self._feeds[feed_id] = record
+                self._write_feeds()
+            return dict(record)
+
+    def remove_feed(self, feed_id: str) -> int:
+        """Unfollow a feed and delete its articles, except starred ones; returns how many went.
+
+        The record stays (unfollowed) while starred articles still belong to it."""
+        with self._lock:
+            self.refresh()
+            if feed_id not in self._feeds:
+                raise StoreError(f"{self.path}: no feed {feed_id}")
+            going = [h.id for h in self._heads.values() if h.feed_id == feed_id and not h.starred]
+            deleted = self.delete(going, tombstones=False) if going else 0
+            if any(h.feed_id == feed_id for h in self._heads.values()):
+                self._feeds[feed_id]["subscribed"] = False
+            else:
+                del self._feeds[feed_id]
+            self._write_feeds()
+            return deleted
+
+    def _write_feeds(self) -> None:
+        try:
+            with transaction([_storage(self._feeds_table)]):
+                docs = {str(n): slim(FEED, f) for n, f in enumerate(self._feeds.values(), 1)}
+                _storage(self._feeds_table).write({"feeds": docs})
+        except BaseException:
+            self._reload()
+            raise
+        self._feeds_stamp = _stamp(_storage(self._feeds_table).path)
+        self._named()
+        self.generation += 1
+
+    def delete(self, article_ids: Iterable[str], *, tombstones: bool = True) -> int:
+        """Remove articles, leaving tombstones so that a refresh does not bring them back
+        (without: gone for good, as when their feed is unfollowed)."""
         with self._lock:
             self.refresh()
             self._ensure_keys()
             now = int(time.time())
             ids = [i for i in dict.fromkeys(article_ids) if i in self._where]
-            heads: dict[int, dict[int, Record]] = {}
+            heads: dict[int, dict[int, Record | None]] = {}
             texts: dict[tuple[int, int], dict[int, Record | None]] = {}
             for article_id in ids:
                 number, slot = self._where[article_id]
@@ -659,7 +737,7 @@ class Store:
                 key = item_key(head.guid, head.link, head.title)
                 heads.setdefault(number, {})[slot] = {
                     "id": head.id, "feed": head.feed_id, "key": key, "gone": now,
-                }
+                } if tombstones else None
                 texts.setdefault((number, bucket_of(slot)), {})[slot] = None
             try:
                 self._write(texts, heads, flags_cleared=True)
@@ -671,7 +749,7 @@ class Store:
     def _write(
         self,
         texts: dict[tuple[int, int], dict[int, Record | None]],
-        heads: dict[int, dict[int, Record]],
+        heads: Mapping[int, Mapping[int, Record | None]],
         *,
         feeds: bool = False,
         flags_cleared: bool = False,
@@ -710,7 +788,10 @@ class Store:
                     _storage(segment.flags_table).write({"flags": flags})
                 raw = dict(_raw(segment.heads_table) or {})
                 for slot, record in heads[segment.number].items():
-                    raw[str(slot)] = record if "gone" in record else slim(HEAD, record)
+                    if record is None:
+                        raw.pop(str(slot), None)
+                    else:
+                        raw[str(slot)] = record if "gone" in record else slim(HEAD, record)
                 _storage(segment.heads_table).write({"heads": raw})
             if new:
                 _storage(self._meta).write(

@@ -18,6 +18,7 @@ import pytest
 from reader import store as store_module
 from reader.article import Item
 from reader.errors import StoreError
+from reader.repair import repair
 from reader.storage import load_tables
 from reader.store import Counts, Store
 
@@ -542,3 +543,41 @@ def test_a_feed_retitled_renames_its_articles_everywhere(
     store.merge([feed_item(1, feed="Example feed, renamed")], **AS_FEED)
     assert {h.feed for h in store.headlines()} == {"Example feed, renamed"}
     assert {h.feed for h in Store.open(db).headlines()} == {"Example feed, renamed"}
+
+
+# --- following feeds ----------------------------------------------------------------------------
+
+
+def test_subscribing_twice_changes_nothing_and_settings_persist(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "db")
+    record, created = store.subscribe(FEED_URL, tags=["news", "world"], full_text=True)
+    assert created and record["subscribed"] and record["tags"] == ["news", "world"]
+    again, created = store.subscribe(FEED_URL, tags=["other"])
+    assert not created and again["tags"] == ["news", "world"]
+    store.set_feed(record["id"], etag='"v1"', last_modified="Tue, 01 Oct 2026 10:00:00 GMT")
+    feed = Store.open(tmp_path / "db").feed(FEED_URL)
+    assert feed is not None and (feed["etag"], feed["full_text"]) == ('"v1"', True)
+    with pytest.raises(StoreError, match="'fetched' of wrong type"):
+        store.set_feed(record["id"], fetched="yesterday")
+
+
+def test_unfollowing_deletes_all_but_starred_and_following_again_brings_them_back(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    record, _ = store.subscribe(FEED_URL)
+    store.merge([feed_item(i) for i in range(4)], **AS_FEED)
+    starred = store.headlines()[0].id
+    store.set_starred(starred)
+
+    assert store.remove_feed(record["id"]) == 3
+    again = Store.open(db)
+    assert [h.id for h in again.headlines()] == [starred]
+    feed = again.feed(FEED_URL)
+    assert feed is not None and not feed["subscribed"]
+
+    again.subscribe(FEED_URL)
+    counts = again.merge([feed_item(i) for i in range(4)], **AS_FEED)
+    assert counts == Counts(added=3, unchanged=1)
+    assert str(repair(db)).endswith("nothing to repair")
