@@ -402,7 +402,7 @@ class StoredIndex:
         self,
         store: Source,
         cancelled: Callable[[], bool] = lambda: False,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[int, int], object] | None = None,
     ) -> Synced:
         """Make the index agree with ``store``: index the articles it lacks or holds at another
         rev, mask out those the store no longer has, merge small or mostly masked parts, and
@@ -449,7 +449,7 @@ class StoredIndex:
         self,
         store: Source,
         cancelled: Callable[[], bool],
-        progress: Callable[[int, int], None] | None,
+        progress: Callable[[int, int], object] | None,
     ) -> tuple[int, bool]:
         """One comparison with the store: (articles indexed, whether it was cancelled)."""
         heads = store.headlines()
