@@ -310,8 +310,12 @@ class _Repair:
         self.report.articles += len(alive)
         return {d["feed"] for d in alive}
 
-    def first_screen_cache(self) -> None:
-        """top.json is derived data: after a repair, or if unreadable, it simply goes."""
+    def derived_data(self) -> None:
+        """The search index and top.json are derived data: after a repair (text may have been
+        lost under an unchanged rev) they go, and are rebuilt from the store."""
+        index = self.root / "search"
+        if self.report.repaired and index.is_dir():
+            shutil.rmtree(index, ignore_errors=True)
         path = self.root / "top.json"
         if not path.exists():
             return
@@ -380,7 +384,7 @@ def repair(path: Path) -> Report:
         for number in range(count):
             needed |= job.segment(number, sorted(files.get(number, ())))
         job.feeds(needed)
-        job.first_screen_cache()
+        job.derived_data()
     return job.report
 
 

@@ -74,7 +74,7 @@ from reader.storage import (
 _HEADS_NAME = re.compile(r"^(\d{5})\.heads\.json$")
 # Anything a store of any format holds: its presence without meta.json is damage, not a new store.
 STORE_FILE = re.compile(
-    r"^(meta|feeds|top)\.json$|^\d{5}\.(heads|flags|index|state|articles)\.json$"
+    r"^(meta|feeds|top)\.json$|^search$|^\d{5}\.(heads|flags|index|state|articles)\.json$"
     r"|^\d{5}\.\d{2}\.text\.json$"
 )
 _OPEN_TEXT_FILES = 8  # text files kept parsed for the article pane

@@ -547,3 +547,21 @@ def test_reset_asks_first_and_touches_only_a_store(db: Path, tmp_path: Path) -> 
         assert f"{documents}: not a reader store" in line
     assert [p.name for p in documents.iterdir()] == ["letter.txt"]
     assert "/: not a reader store" in one_error_line(reader("reset", "--yes", db=Path("/")))
+
+
+def test_repair_drops_the_search_index_it_may_have_made_stale(db: Path) -> None:
+    from reader.index_files import StoredIndex
+
+    StoredIndex.open(db / "search").sync(Store.open(db))
+    assert any((db / "search").iterdir())
+    (db / "00000.00.text.json").unlink()  # the text goes, the revs stay
+
+    repair(db)
+
+    assert not (db / "search").exists()
+    from reader.search import Searcher
+
+    store = Store.open(db)
+    index = StoredIndex.open(db / "search")
+    index.sync(store)
+    assert Searcher(index).search("propagandists", store.headlines()) == []  # text gone
