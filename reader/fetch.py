@@ -3,12 +3,14 @@
 A feed URL comes from a file or a user, and the server behind it may be slow, endless, malicious
 or simply wrong. So: only http and https; one deadline for the whole fetch (DNS, connect, TLS,
 every read, every redirect), not just per-read timeouts that a drip-feed defeats; a cap on the
-body before *and* after gzip; redirects followed by hand and only on the same host; no proxy
-taken from the environment; and every failure is a :class:`SourceError` whose text is one line.
+body before *and* after gzip; redirects followed by hand, only to http(s) and, unless the caller
+allows other hosts (a followed feed may move), only on the same host; no proxy taken from the
+environment; and every failure is a :class:`FetchError` whose text is one line.
 """
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import http
 import ipaddress
@@ -35,6 +37,9 @@ ACCEPT = (
 _SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+_BUSY = frozenset({429, 503})  # statuses whose Retry-After we honour
+MAX_WAIT = 86400  # a Retry-After further ahead than a day is cut to a day
 _ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 # Headers that describe the bytes on the wire, not the decoded ``content`` we hand back.
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -54,15 +59,37 @@ _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+class FetchError(SourceError):
+    """A fetch that failed; ``reason`` is the message without the URL in front."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        super().__init__(f"{shown}: {reason}")
+        self.reason = reason
+
+
+class Gone(FetchError):
+    """410 Gone: the feed is no more, and asks not to be fetched again."""
+
+
+class RetryLater(FetchError):
+    """429 or 503 with a Retry-After: ``until`` is when (seconds since the epoch) to try again."""
+
+    def __init__(self, shown: str, reason: str, until: int) -> None:
+        super().__init__(shown, reason)
+        self.until = until
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A successful fetch; ``content`` is already un-gzipped, so its wire headers are dropped."""
 
     url: str  # final URL after redirects
-    content: bytes  # decoded (gzip/deflate undone) body
+    content: bytes  # decoded (gzip/deflate undone) body; empty when not modified
     headers: dict[str, str]  # response headers, lower-case names
     etag: str | None
     modified: str | None  # Last-Modified header value
+    permanent: str = ""  # where the URL asked for has moved, if a run of 301/308 says so
+    not_modified: bool = False  # 304: what we hold is current
 
 
 def fetch(
@@ -79,6 +106,27 @@ def fetch(
     ``timeout`` bounds each connect and read *and* the whole fetch including redirects;
     ``max_bytes`` bounds both the bytes received and the bytes they decompress to. A body that
     is itself gzip (a ``feed.xml.gz``, or a server that compressed twice) is decompressed too.
+    Redirects stay on the URL's host.
+    """
+    got = get(url, timeout=timeout, max_bytes=max_bytes, max_redirects=max_redirects,
+              etag=etag, modified=modified)
+    return None if got.not_modified else got
+
+
+def get(
+    url: str,
+    *,
+    timeout: float = 15.0,
+    max_bytes: int = MAX_SOURCE,
+    max_redirects: int = 5,
+    etag: str | None = None,
+    modified: str | None = None,
+    any_host: bool = False,
+) -> Fetched:
+    """:func:`fetch` for a followed feed: a 304 is a result (with where the feed now lives),
+    410 raises :class:`Gone`, 429/503 with a Retry-After raise :class:`RetryLater`, and with
+    ``any_host`` redirects may go to another host (feeds move), still only to http(s) and
+    never from https down to http.
     """
     if timeout <= 0 or max_bytes < 0 or max_redirects < 0:
         raise ValueError("fetch: timeout must be > 0, max_bytes and max_redirects >= 0")
@@ -98,7 +146,7 @@ def fetch(
             trust_env=False,
             headers=headers,
         ) as client:
-            return _get(client, start, shown, max_bytes, max_redirects)
+            return _get(client, start, shown, max_bytes, max_redirects, any_host)
     except SourceError:
         raise
     except _TIMEOUTS:
@@ -110,45 +158,81 @@ def fetch(
 
 
 def _get(
-    client: httpx.Client, start: httpx.URL, shown: str, max_bytes: int, max_redirects: int
-) -> Fetched | None:
-    """Walk the redirect chain by hand so every hop is checked before a request is sent."""
+    client: httpx.Client,
+    start: httpx.URL,
+    shown: str,
+    max_bytes: int,
+    max_redirects: int,
+    any_host: bool,
+) -> Fetched:
+    """Walk the redirect chain by hand so every hop is checked before a request is sent.
+
+    The permanent URL follows the chain only while every hop is a 301 or 308: after one
+    temporary redirect, the URL asked for is still the one to ask for next time.
+    """
     url = start
+    permanent = ""
+    moved = True
     redirects = 0
     while True:
         with client.stream("GET", url) as response:
             status = response.status_code
             if status not in _REDIRECTS:
-                return _finish(response, start, url, shown, max_bytes)
+                return _finish(response, start, url, permanent, shown, max_bytes)
             if redirects >= max_redirects:
                 raise _error(shown, f"too many redirects (more than {max_redirects})")
-            url = _redirect_target(response, start, url, shown)
+            url = _redirect_target(response, start, url, shown, any_host)
+            moved = moved and status in _PERMANENT
+            if moved:
+                permanent = str(url)
         redirects += 1
 
 
 def _finish(
-    response: httpx.Response, start: httpx.URL, url: httpx.URL, shown: str, max_bytes: int
-) -> Fetched | None:
-    """Turn the last response of the chain into a result, None or an error."""
+    response: httpx.Response,
+    start: httpx.URL,
+    url: httpx.URL,
+    permanent: str,
+    shown: str,
+    max_bytes: int,
+) -> Fetched:
+    """Turn the last response of the chain into a result or an error."""
     status = response.status_code
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
     if status == 304:
-        return None
+        return Fetched(str(url), b"", {}, etag, modified, permanent, not_modified=True)
     if not 200 <= status < 300:
         where = "" if url == start else f" (at {_show(str(url))})"
-        raise _error(shown, f"HTTP {status} {_phrase(response)}".rstrip() + where)
+        reason = f"HTTP {status} {_phrase(response)}".rstrip() + where
+        if status == 410:
+            raise Gone(shown, _reason_text(reason))
+        until = _retry_after(response.headers.get("retry-after", "")) if status in _BUSY else None
+        if until is not None:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until))
+            raise RetryLater(shown, _reason_text(f"{reason}; retry after {stamp}"), until)
+        raise _error(shown, reason)
     content = _gunzip(_read_body(response, shown, max_bytes), shown, max_bytes)
     headers = {
         name.lower(): value
         for name, value in response.headers.items()
         if name.lower() not in _WIRE_HEADERS
     }
-    return Fetched(
-        url=str(url),
-        content=content,
-        headers=headers,
-        etag=response.headers.get("etag"),
-        modified=response.headers.get("last-modified"),
-    )
+    return Fetched(str(url), content, headers, etag, modified, permanent)
+
+
+def _retry_after(value: str) -> int | None:
+    """When a Retry-After (delay in seconds, or an HTTP date) says to come back, at most
+    :data:`MAX_WAIT` ahead; None if it says nothing usable or a time already past."""
+    value = value.strip()
+    now = time.time()
+    if value.isascii() and value.isdigit():
+        until = now + min(int(value), MAX_WAIT)
+    else:
+        try:
+            until = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return int(min(until, now + MAX_WAIT)) if until > now else None
 
 
 def _phrase(response: httpx.Response) -> str:
@@ -160,9 +244,9 @@ def _phrase(response: httpx.Response) -> str:
 
 
 def _redirect_target(
-    response: httpx.Response, start: httpx.URL, current: httpx.URL, shown: str
+    response: httpx.Response, start: httpx.URL, current: httpx.URL, shown: str, any_host: bool
 ) -> httpx.URL:
-    """Where a redirect points, or SourceError if following it would leave the feed's host."""
+    """Where a redirect points, or SourceError if it may not be followed."""
     location = response.headers.get("location", "").strip()
     if not location:
         raise _error(shown, f"HTTP {response.status_code} redirect without a Location")
@@ -170,20 +254,29 @@ def _redirect_target(
         target = current.join(location)
     except httpx.InvalidURL as error:
         raise _error(shown, f"bad redirect Location {location!r} ({error})") from None
-    refusal = _refusal(start, current, target)
+    refusal = _refusal(start, current, target, any_host)
     if refusal is not None:
         raise _error(shown, refusal)
     return target.copy_with(fragment=None)
 
 
-def _refusal(start: httpx.URL, current: httpx.URL, target: httpx.URL) -> str | None:
+def _refusal(
+    start: httpx.URL, current: httpx.URL, target: httpx.URL, any_host: bool = False
+) -> str | None:
     """Why a redirect from ``current`` to ``target`` is refused, or None if it may be followed.
 
-    Same host and port as the URL we were given; the one exception is the usual upgrade from
-    http on port 80 to https on port 443. Never back from https to http.
+    Only http(s), and never back from https to http. Unless ``any_host``: the same host and
+    port as the URL we were given; the one exception is the usual upgrade from http on port 80
+    to https on port 443.
     """
     if target.scheme not in _SCHEMES:
         return f"redirect to a non-HTTP URL ({target.scheme or 'no scheme'}:) refused"
+    if not target.host:
+        return "redirect to a URL without a host refused"
+    if current.scheme == "https" and target.scheme == "http":
+        return "redirect from https to http refused"
+    if any_host:
+        return None
     port = target.port or _DEFAULT_PORTS[target.scheme]
     start_port = start.port or _DEFAULT_PORTS[start.scheme]
     upgrade = start.scheme == "http" and target.scheme == "https"
@@ -193,8 +286,6 @@ def _refusal(start: httpx.URL, current: httpx.URL, target: httpx.URL) -> str | N
         if target.port is not None:
             label = f"{label}:{target.port}"
         return f"redirect to another host ({label}) refused"
-    if current.scheme == "https" and target.scheme == "http":
-        return "redirect from https to http refused"
     return None
 
 
@@ -521,12 +612,16 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def _error(shown: str, reason: str) -> SourceError:
+def _error(shown: str, reason: str) -> FetchError:
     """The one-line ``<url>: <what is wrong>`` message every failure carries."""
+    return FetchError(shown, _reason_text(reason))
+
+
+def _reason_text(reason: str) -> str:
     reason = " ".join(_printable(reason).split())
     if len(reason) > _REASON_MAX:
         reason = reason[: _REASON_MAX - 1] + "…"
-    return SourceError(f"{shown}: {reason}")
+    return reason
 
 
 def _show(url: object) -> str:

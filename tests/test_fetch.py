@@ -6,6 +6,7 @@ teardown (which joins the handler threads) is quick and no thread outlives its t
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import ipaddress
 import socket
@@ -22,7 +23,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reader.errors import SourceError
-from reader.fetch import USER_AGENT, Fetched, _refusal, fetch
+from reader.fetch import (
+    MAX_WAIT,
+    USER_AGENT,
+    Fetched,
+    FetchError,
+    Gone,
+    RetryLater,
+    _refusal,
+    fetch,
+    get,
+)
 
 FEED = (
     b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Local</title>'
@@ -52,6 +63,7 @@ class Server(ThreadingHTTPServer):
         self.seen: list[tuple[str, dict[str, str]]] = []
         self.stop = threading.Event()
         self.redirect_to = ""  # Location for /away, set per test
+        self.retry_after = ""  # Retry-After for /busy/..., set per test
 
     @property
     def port(self) -> int:
@@ -192,6 +204,17 @@ def _etag(h: Handler) -> None:
         h.reply(FEED, ETag='"v1"', Last_Modified="Mon, 01 Jan 2024 00:00:00 GMT")
 
 
+def _busy(status: int) -> Callable[[Handler], None]:
+    def route(h: Handler) -> None:
+        h.send_response(status)
+        if h.server.retry_after:
+            h.send_header("Retry-After", h.server.retry_after)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    return route
+
+
 def _hop(n: int) -> Callable[[Handler], None]:
     return lambda h: h.redirect(f"/hop/{n - 1}" if n > 1 else "/feed", 301)
 
@@ -225,6 +248,11 @@ ROUTES: dict[str, Callable[[Handler], None]] = {
     "/html": lambda h: h.reply(FEED, "text/html; charset=utf-8"),
     "/octet": lambda h: h.reply(FEED, "application/octet-stream"),
     "/etag": _etag,
+    "/perm": lambda h: h.redirect("/etag", 301),
+    "/perm-then-temp": lambda h: h.redirect("/moved", 301),
+    "/gone": lambda h: h.send_error(410),
+    "/busy/429": _busy(429),
+    "/busy/503": _busy(503),
     **{f"/hop/{n}": _hop(n) for n in range(1, 4)},
 }
 
@@ -345,6 +373,65 @@ def test_unsendable_validator_is_dropped_not_fatal(server: Server) -> None:
     assert result is not None and result.content == FEED
     assert "x-injected" not in server.seen[0][1]
     assert "if-none-match" not in server.seen[0][1]
+
+
+def test_get_reports_a_304_and_where_the_feed_moved(server: Server) -> None:
+    got = get(server.url("/perm"), timeout=2, etag='"v1"')
+    assert got.not_modified and got.content == b""
+    assert got.permanent == server.url("/etag")
+    assert got.url == server.url("/etag")
+    assert server.seen[1][1]["if-none-match"] == '"v1"'
+
+
+def test_the_permanent_url_stops_at_the_first_temporary_hop(server: Server) -> None:
+    # /perm-then-temp -301-> /moved -308-> /a/b/old -302-> /a/feed
+    got = get(server.url("/perm-then-temp"), timeout=2)
+    assert got.content == FEED and got.url == server.url("/a/feed")
+    assert got.permanent == server.url("/a/b/old")
+    server.redirect_to = "/perm"  # 302 first: nothing moved for good
+    assert get(server.url("/away"), timeout=2, etag='"v1"').permanent == ""
+    assert get(server.url("/feed"), timeout=2).permanent == ""
+
+
+def test_410_is_gone(server: Server) -> None:
+    with pytest.raises(Gone) as caught:
+        get(server.url("/gone"), timeout=2)
+    assert str(caught.value) == f"{server.url('/gone')}: HTTP 410 Gone"
+    assert caught.value.reason == "HTTP 410 Gone"
+    assert _fails(server.url("/gone"), timeout=2).endswith(": HTTP 410 Gone")
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_in_seconds(server: Server, status: int) -> None:
+    server.retry_after = "90"
+    started = time.time()
+    with pytest.raises(RetryLater) as caught:
+        get(server.url(f"/busy/{status}"), timeout=2)
+    assert int(started) + 90 <= caught.value.until <= time.time() + 91
+    phrase = "Too Many Requests" if status == 429 else "Service Unavailable"
+    assert caught.value.reason.startswith(f"HTTP {status} {phrase}; retry after 20")
+    assert caught.value.reason.endswith(" UTC")
+
+
+def test_retry_after_as_a_date_and_capped(server: Server) -> None:
+    when = int(time.time()) + 600
+    server.retry_after = email.utils.formatdate(when, usegmt=True)
+    with pytest.raises(RetryLater) as caught:
+        get(server.url("/busy/429"), timeout=2)
+    assert caught.value.until == when
+    server.retry_after = str(10 * MAX_WAIT)
+    with pytest.raises(RetryLater) as capped:
+        get(server.url("/busy/503"), timeout=2)
+    assert capped.value.until <= time.time() + MAX_WAIT
+
+
+@pytest.mark.parametrize("value", ["", "soon", "-5", "Mon, 01 Jan 2001 00:00:00 GMT", "²"])
+def test_unusable_retry_after_is_a_plain_error(server: Server, value: str) -> None:
+    server.retry_after = value
+    with pytest.raises(FetchError) as caught:
+        get(server.url("/busy/429"), timeout=2)
+    assert type(caught.value) is FetchError
+    assert caught.value.reason == "HTTP 429 Too Many Requests"
 
 
 # --- URL checks before any I/O -------------------------------------------------------------
@@ -610,6 +697,19 @@ def test_redirect_to_another_port_is_refused_and_never_reaches_it(
     assert other.seen == []
 
 
+def test_a_followed_feed_may_be_redirected_to_another_host(
+    server: Server, other: Server
+) -> None:
+    server.redirect_to = other.url("/feed")
+    got = get(server.url("/away"), timeout=2, any_host=True)
+    assert got.content == FEED and got.url == other.url("/feed")
+    assert other.paths == ["/feed"]
+    assert _fails(server.url("/to-file"), timeout=2).endswith("(file:) refused")
+    with pytest.raises(FetchError) as caught:
+        get(server.url("/to-file"), timeout=2, any_host=True)
+    assert caught.value.reason == "redirect to a non-HTTP URL (file:) refused"
+
+
 def test_redirect_to_a_file_url_is_refused(server: Server) -> None:
     message = _fails(server.url("/to-file"), timeout=2)
     assert message.endswith(": redirect to a non-HTTP URL (file:) refused")
@@ -628,20 +728,30 @@ def test_error_after_redirect_names_where_it_happened(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "current", "target", "allowed"),
+    ("start", "current", "target", "allowed", "any_host"),
     [
-        ("http://a.example/f", "http://a.example/f", "https://a.example/g", True),
-        ("http://a.example:8080/f", "http://a.example:8080/f", "https://a.example:8080/g", True),
-        ("https://a.example/f", "https://a.example/f", "http://a.example/g", False),
-        ("http://a.example/f", "https://a.example/f", "http://a.example/g", False),
-        ("https://a.example/f", "https://a.example/f", "https://a.example:8443/g", False),
-        ("https://a.example/f", "https://a.example/f", "https://b.example/g", False),
-        ("https://a.example/f", "https://a.example/f", "https://A.EXAMPLE:443/g", True),
+        ("http://a.example/f", "http://a.example/f", "https://a.example/g", True, False),
+        (
+            "http://a.example:8080/f", "http://a.example:8080/f", "https://a.example:8080/g",
+            True, False,
+        ),
+        ("https://a.example/f", "https://a.example/f", "http://a.example/g", False, False),
+        ("http://a.example/f", "https://a.example/f", "http://a.example/g", False, False),
+        ("https://a.example/f", "https://a.example/f", "https://a.example:8443/g", False, False),
+        ("https://a.example/f", "https://a.example/f", "https://b.example/g", False, False),
+        ("https://a.example/f", "https://a.example/f", "https://A.EXAMPLE:443/g", True, False),
+        ("https://a.example/f", "https://a.example/f", "https://b.example/g", True, True),
+        ("http://a.example/f", "http://a.example/f", "https://b.example:8443/g", True, True),
+        ("https://a.example/f", "https://a.example/f", "http://b.example/g", False, True),
+        ("http://a.example/f", "https://b.example/f", "http://c.example/g", False, True),
+        ("http://a.example/f", "http://a.example/f", "ftp://b.example/g", False, True),
     ],
 )
-def test_redirect_rule_for_https(start: str, current: str, target: str, allowed: bool) -> None:
+def test_redirect_rule_for_https(
+    start: str, current: str, target: str, allowed: bool, any_host: bool
+) -> None:
     # No TLS server in the tests, so the https side of the rule is checked on the rule itself.
-    refusal = _refusal(httpx.URL(start), httpx.URL(current), httpx.URL(target))
+    refusal = _refusal(httpx.URL(start), httpx.URL(current), httpx.URL(target), any_host)
     assert (refusal is None) is allowed
 
 
