@@ -174,12 +174,12 @@ def _safely(source: str, work: Callable[[], Parsed]) -> Outcome:
         return clean(f"{source}: cannot import ({type(error).__name__}: {error})")[:500]
 
 
-def _parse_part(data: bytes, name: str, headers: dict[str, str], url: str) -> Outcome:
+def parse_part(data: bytes, name: str, headers: dict[str, str], url: str) -> Outcome:
     """Run in a worker process: parse one source, or one part of a big feed."""
     return _safely(name, lambda: parse(data, name, headers, url))
 
 
-def _combine(parts: list[Outcome]) -> Outcome:
+def combine(parts: list[Outcome]) -> Outcome:
     """The parts of one feed cut by :mod:`reader.feedsplit`, as if it had been parsed whole."""
     for part in parts:
         if isinstance(part, str) or len(parts) == 1:
@@ -227,7 +227,7 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
-class _Workers:
+class Workers:
     """A process pool whose workers never outlive the import (see :func:`_worker_start`).
 
     Leaving the ``with`` block normally waits for the workers; leaving it by an exception
@@ -244,7 +244,14 @@ class _Workers:
                 initargs=(os.getpid(), self._pids),
             )
 
-    def __enter__(self) -> _Workers:
+    def start(self) -> None:
+        """Launch the workers now, before the caller starts threads of its own: a fork while
+        another thread holds a lock (an import, a logging handler) can leave the child stuck.
+        """
+        if self.pool is not None:
+            self.pool.submit(os.getpid).result()  # with fork, the first task starts them all
+
+    def __enter__(self) -> Workers:
         return self
 
     def __exit__(
@@ -272,7 +279,7 @@ class _Workers:
 Job = list["Future[Outcome]"] | Outcome
 
 
-def _start(source: str, workers: _Workers, parts: int, alone: bool) -> Job:
+def _start(source: str, workers: Workers, parts: int, alone: bool) -> Job:
     """Read one source and set it parsing: in a worker, or here when that is quicker."""
     try:
         loaded = read(source)
@@ -283,13 +290,13 @@ def _start(source: str, workers: _Workers, parts: int, alone: bool) -> Job:
     data, headers, url = loaded.data, loaded.headers, loaded.url
     chunks = feedsplit.split(data, parts) if _is_feed(data) else [data]
     if workers.pool is None or (alone and len(chunks) == 1):
-        return _parse_part(data, source, headers, url)
-    return [workers.pool.submit(_parse_part, chunk, source, headers, url) for chunk in chunks]
+        return parse_part(data, source, headers, url)
+    return [workers.pool.submit(parse_part, chunk, source, headers, url) for chunk in chunks]
 
 
 def _finish(store: Store, source: str, job: Job) -> Report:
     """Wait for one source's parse and merge it into the store."""
-    parsed = _combine([future.result() for future in job]) if isinstance(job, list) else job
+    parsed = combine([future.result() for future in job]) if isinstance(job, list) else job
     report = Report(source)
     if isinstance(parsed, str):
         report.error = parsed
@@ -328,7 +335,7 @@ def import_sources(
         if progress:
             progress(report)
 
-    with _Workers(cores) as workers:
+    with Workers(cores) as workers:
         for source in sources:
             pending.append((source, _start(source, workers, parts, len(sources) == 1)))
             while len(pending) > cores or (pending and not isinstance(pending[0][1], list)):
