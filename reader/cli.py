@@ -10,20 +10,29 @@ import contextlib
 import json
 import os
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reader import __version__
 from reader.article import Headline
 from reader.errors import ReaderError
+from reader.schema import Record, feed_name
 from reader.store import Store
 from reader.text import clean
 
 if TYPE_CHECKING:
     from reader.importer import Report
+    from reader.refresh import Result
 
 EXIT_ERROR = 1
+# Defaults the configuration file will set.
+JOBS = 8
+PER_HOST = 2
+KEEP_DAYS = 30
 
 
 def default_store() -> Path:
@@ -65,12 +74,76 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("id", help="the article's id (from list or search)")
     command.add_argument("--json", action="store_true", help="print JSON")
 
+    _add_feed_commands(commands)
+
     commands.add_parser("repair", help="set damaged store files aside and salvage their articles")
     command = commands.add_parser("reset", help="set the whole store aside and start a fresh one")
     command.add_argument("--yes", action="store_true", help="do not ask first")
     for command in commands.choices.values():
         _add_version(command)  # the README promises --version after any command
     return parser
+
+
+def _add_feed_commands(commands: Any) -> None:
+    """The commands of following feeds: add, remove, feeds, refresh, mark-read, expire."""
+    command = commands.add_parser(
+        "add", help="follow a feed and fetch it; given a web page, follow the feed it links to"
+    )
+    command.add_argument("url", metavar="URL", help="a feed's http(s) URL or file, or a web page")
+    command.add_argument("--tag", action="append", default=[], metavar="TAG",
+                         help="file the feed under TAG (may be given several times)")
+    command.add_argument("--no-fetch", action="store_true",
+                         help="follow URL as given, without fetching it (no page discovery)")
+    command.add_argument("--all", action="store_true",
+                         help="when the page links to several feeds, follow every one")
+    command.add_argument("--full-text", action="store_true",
+                         help="fetch each new item's whole article (see full text)")
+
+    command = commands.add_parser(
+        "remove", help="stop following a feed; its articles go, except starred ones"
+    )
+    command.add_argument("url", metavar="URL", help="the feed's URL, as `reader feeds` shows it")
+
+    command = commands.add_parser(
+        "feeds", help="every followed feed: title, unread, total, last updated, tags, error"
+    )
+    command.add_argument("--json", action="store_true", help="print JSON")
+
+    command = commands.add_parser(
+        "refresh", help="fetch every followed feed (or those named) and store what is new"
+    )
+    command.add_argument("urls", nargs="*", metavar="URL", help="only these feeds")
+    command.add_argument("--jobs", type=_positive, default=JOBS, metavar="N",
+                         help=f"fetch N feeds at once (default {JOBS})")
+
+    command = commands.add_parser("mark-read", help="mark articles read")
+    which = command.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every article")
+    which.add_argument("--feed", metavar="URL", help="the articles of one feed")
+    which.add_argument("--tag", metavar="TAG", help="the articles of the feeds tagged TAG")
+
+    command = commands.add_parser(
+        "expire", help="delete read, unstarred articles older than N days (never to return)"
+    )
+    command.add_argument("--days", type=_non_negative, default=KEEP_DAYS, metavar="N",
+                         help=f"by their date; undated articles stay (default {KEEP_DAYS})")
+
+
+def _positive(text: str) -> int:
+    number = _non_negative(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
+
+
+def _non_negative(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return number
 
 
 def _add_version(parser: argparse.ArgumentParser) -> None:
@@ -152,6 +225,190 @@ def _print_report(report: Report) -> None:
     else:
         _out(f"{report}\n")
         _flush()  # a long import shows each source as it is done
+
+
+def _print_result(result: Result) -> None:
+    if result.error is not None:
+        print(f"reader: error: {result}", file=sys.stderr)
+    else:
+        _out(f"{result}\n")
+        _flush()
+
+
+class _Bar:
+    """A progress line on stderr while a refresh runs, on a terminal only, erased at the end.
+
+    Plain text (no escape sequences): the line is rewritten after a carriage return and
+    blanked with spaces. Each result line goes above it: blank the bar, print, draw again.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, total: int) -> None:
+        self.shown = ""
+        self.on = total > 0 and sys.stderr.isatty()
+        self.draw(0, total)
+
+    def draw(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} feeds"
+        sys.stderr.write("\r" + line.ljust(len(self.shown)))
+        sys.stderr.flush()
+        self.shown = line
+
+    def erase(self) -> None:
+        if self.on and self.shown:
+            sys.stderr.write("\r" + " " * len(self.shown) + "\r")
+            sys.stderr.flush()
+            self.shown = ""
+
+    def result(self, result: Result, done: int, total: int) -> None:
+        self.erase()
+        _print_result(result)
+        self.draw(done, total)
+
+
+def _refresh(store: Store, urls: list[str], jobs: int) -> int:
+    from reader.refresh import refresh
+
+    total = len(urls) if urls else sum(1 for feed in store.feeds() if feed["subscribed"])
+    bar = _Bar(total)
+    try:
+        results = refresh(store, urls or None, jobs=jobs, per_host=PER_HOST, progress=bar.result)
+    finally:
+        bar.erase()
+    return EXIT_ERROR if any(r.error is not None for r in results) else 0
+
+
+def _add(store: Store, args: argparse.Namespace) -> int:
+    tags = [clean(tag) for tag in args.tag]
+    if not all(tags):
+        print("reader: error: --tag: a tag must have a visible name", file=sys.stderr)
+        return EXIT_ERROR
+    from reader.refresh import add
+
+    added = add(store, args.url, tags=tags, full_text=args.full_text, fetch=not args.no_fetch,
+                every=args.all)
+    for result in added.results:
+        _print_result(result)
+    if added.choices:
+        width = max(len(found.url) for found in added.choices)
+        _out("".join(f"{found.url.ljust(width)}  {found.title}".rstrip() + "\n"
+                     for found in added.choices))
+        print(f"reader: error: {clean(args.url)}: links to {len(added.choices)} feeds; add one "
+              "of them, or every one with --all", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_ERROR if any(r.error is not None for r in added.results) else 0
+
+
+def _find_feed(store: Store, url: str) -> Record | None:
+    from reader.importer import store_source
+
+    feed = store.feed(store_source(url))
+    if feed is None:
+        print(f"reader: error: {clean(url)}: no such feed (reader feeds lists them)",
+              file=sys.stderr)
+    return feed
+
+
+def _remove(store: Store, url: str) -> int:
+    feed = _find_feed(store, url)
+    if feed is None:
+        return EXIT_ERROR
+    starred = sum(1 for h in store.headlines() if h.feed_id == feed["id"] and h.starred)
+    deleted = store.remove_feed(feed["id"])
+    _out(f"{clean(feed['url'])}: no longer followed; {_count(deleted, 'article')} deleted, "
+         f"{starred} starred kept\n")
+    return 0
+
+
+def _iso(stamp: int | None) -> str | None:
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _feeds(store: Store, as_json: bool) -> None:
+    """Every followed feed, by title; plain columns cut and padded in terminal cells."""
+    from rich.cells import cell_len, set_cell_size
+
+    unread: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for head in store.headlines():
+        total[head.feed_id] += 1
+        unread[head.feed_id] += not head.read
+    feeds = sorted((f for f in store.feeds() if f["subscribed"]),
+                   key=lambda f: (clean(feed_name(f)).casefold(), f["url"]))
+    rows = [{
+        "url": feed["url"], "title": clean(feed_name(feed)), "tags": list(feed["tags"]),
+        "unread": unread[feed["id"]], "total": total[feed["id"]],
+        "updated": _iso(feed["updated"]), "error": feed["error"],
+    } for feed in feeds]
+    if as_json:
+        _out(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+
+    def cut(text: str, width: int) -> str:
+        return set_cell_size(text, width - 1) + "…" if cell_len(text) > width else text
+
+    table = [("TITLE", "UNREAD", "TOTAL", "UPDATED", "TAGS", "URL")] + [(
+        cut(row["title"], 40), str(row["unread"]), str(row["total"]),
+        (row["updated"] or "never")[:16].replace("T", " "),
+        cut(clean(",".join(row["tags"])), 30) or "-", clean(row["url"]),
+    ) for row in rows]
+    widths = [max(cell_len(line[column]) for line in table) for column in range(5)]
+    lines = []
+    for number, line in enumerate(table):
+        cells = [
+            line[column].rjust(widths[column]) if column in (1, 2)
+            else set_cell_size(line[column], widths[column])
+            for column in range(5)
+        ]
+        lines.append("  ".join([*cells, line[5]]))
+        error = rows[number - 1]["error"] if number else None
+        if error:
+            lines.append(f"  error: {clean(error)}")
+    _out("".join(line + "\n" for line in lines))
+
+
+def _mark_read(store: Store, args: argparse.Namespace) -> int:
+    heads = [h for h in store.headlines() if not h.read]
+    if args.feed is not None:
+        feed = _find_feed(store, args.feed)
+        if feed is None:
+            return EXIT_ERROR
+        heads = [h for h in heads if h.feed_id == feed["id"]]
+    elif args.tag is not None:
+        tagged = {f["id"] for f in store.feeds() if args.tag in f["tags"]}
+        if not tagged:
+            print(f"reader: error: --tag {clean(args.tag)}: no feed has this tag",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        heads = [h for h in heads if h.feed_id in tagged]
+    marked = store.mark_read([h.id for h in heads])
+    _out(f"marked {_count(marked, 'article')} read\n")
+    return 0
+
+
+def _expire(store: Store, days: int) -> None:
+    """Delete read, unstarred articles dated more than ``days`` ago (a feed's own keep_days
+    first); they leave tombstones, so a refresh does not bring them back."""
+    keep = {f["id"]: f["keep_days"] for f in store.feeds() if f["keep_days"] is not None}
+    now = time.time()
+    old = [
+        h.id for h in store.headlines()
+        if h.read and not h.starred and h.published is not None
+        and h.published < now - keep.get(h.feed_id, days) * 86400
+    ]
+    expired = store.delete(old)
+    _out(f"expired {_count(expired, 'article')} (read, not starred, older than "
+         f"{_count(days, 'day')})\n")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class _OutputError(ReaderError):
@@ -240,7 +497,19 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         reports = import_sources(store, args.sources, progress=_print_report)
         return EXIT_ERROR if any(r.error for r in reports) else 0
-    if args.command == "list":
+    if args.command == "refresh":
+        return _refresh(store, args.urls, args.jobs)
+    if args.command == "add":
+        return _add(store, args)
+    if args.command == "remove":
+        return _remove(store, args.url)
+    if args.command == "mark-read":
+        return _mark_read(store, args)
+    if args.command == "feeds":
+        _feeds(store, args.json)
+    elif args.command == "expire":
+        _expire(store, args.days)
+    elif args.command == "list":
         heads = store.headlines()
         _print_heads(heads if args.limit is None else heads[: max(args.limit, 0)], args.json)
     elif args.command == "search":

@@ -23,7 +23,10 @@ def reader(
     )
 
 
-COMMANDS = ([], ["import"], ["list"], ["search"], ["show"], ["repair"], ["reset"])
+COMMANDS = (
+    [], ["import"], ["list"], ["search"], ["show"], ["repair"], ["reset"], ["add"], ["remove"],
+    ["feeds"], ["refresh"], ["mark-read"], ["expire"],
+)
 
 
 def test_help_and_version_work_everywhere() -> None:
