@@ -32,11 +32,11 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from reader.errors import SourceError
 from reader.links import openable
-from reader.store import Store
+from reader.store import Store, Subscription
 from reader.text import clean, clip
 
 MAX_BYTES = 10 * 1024 * 1024  # an OPML file of 5,000 feeds is about 1 MB
-MAX_FEEDS = 5000  # each subscription rewrites feeds.json: more is a mistake or an attack
+MAX_FEEDS = 20_000  # more than anyone follows: a mistake or an attack
 MAX_TAG = 200  # characters of one tag (a folder path); deeper folders add no longer tag
 MAX_TAGS = 20  # tags per feed; further folders that list the feed add none
 
@@ -149,14 +149,11 @@ def import_opml(store: Store, data: bytes, name: str) -> ImportSummary:
     """Follow every feed of an OPML document (without fetching any); a feed followed already
     is left as it is, its tags too, as ``reader add`` leaves it."""
     result = read_opml(data, name)
-    subscribed = already = 0
-    for feed in result.feeds:
-        _, created = store.subscribe(feed.url, title=feed.title, tags=feed.tags)
-        if created:
-            subscribed += 1
-        else:
-            already += 1
-    return ImportSummary(subscribed, already, result.skipped)
+    done = store.subscribe_many(
+        Subscription(feed.url, feed.title, tuple(feed.tags)) for feed in result.feeds
+    )
+    subscribed = sum(created for _, created in done)
+    return ImportSummary(subscribed, len(done) - subscribed, result.skipped)
 
 
 class _Folder:

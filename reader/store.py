@@ -114,6 +114,16 @@ def _raw(table: Table) -> dict[str, Any] | None:
     return raw
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """A feed to follow, as ``reader add`` or an OPML file names it."""
+
+    url: str
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    full_text: bool = False
+
+
 @dataclass
 class Counts:
     """What one import did to the store."""
@@ -661,24 +671,36 @@ class Store:
         """Follow a feed; returns its record and False if it was followed already (unchanged).
 
         A feed known from a one-shot import becomes followed, keeping its articles."""
+        return self.subscribe_many([Subscription(url, title, tuple(tags), full_text)])[0]
+
+    def subscribe_many(self, feeds: Iterable[Subscription]) -> list[tuple[Record, bool]]:
+        """Follow many feeds with one write of feeds.json (an OPML file of 5,000 feeds)."""
         with self._lock:
             self.refresh()
-            known = self.feed(url)
-            if known is not None and known["subscribed"]:
-                return known, False
-            if known is None:
-                fid = feed_id(url)
-                while fid in self._feeds:
-                    fid = feed_id(fid + url)
-                record = check(FEED, {"id": fid, "url": url}, self.path)
-                self._feeds[fid] = record
-            else:
-                record = self._feeds[known["id"]]
-            record.update(subscribed=True, tags=sorted(set(tags)), full_text=full_text)
-            if title and not record["title"]:
-                record["title"] = title
-            self._write_feeds()
-            return dict(record), True
+            results: list[tuple[Record, bool]] = []
+            for wanted in feeds:
+                known = self._feed_by_url.get(wanted.url) or next(
+                    (fid for fid, f in self._feeds.items() if f["final_url"] == wanted.url), None
+                )
+                if known is not None and self._feeds[known]["subscribed"]:
+                    results.append((dict(self._feeds[known]), False))
+                    continue
+                if known is None:
+                    known = feed_id(wanted.url)
+                    while known in self._feeds:
+                        known = feed_id(known + wanted.url)
+                    self._feeds[known] = check(FEED, {"id": known, "url": wanted.url}, self.path)
+                    self._feed_by_url[wanted.url] = known
+                record = self._feeds[known]
+                record.update(
+                    subscribed=True, tags=sorted(set(wanted.tags)), full_text=wanted.full_text
+                )
+                if wanted.title and not record["title"]:
+                    record["title"] = wanted.title
+                results.append((dict(record), True))
+            if any(created for _, created in results):
+                self._write_feeds()
+            return results
 
     def set_feed(self, feed_id: str, **changes: Any) -> Record:
         """Change a feed's fields (fetch state, settings); checked against the schema."""

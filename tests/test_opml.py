@@ -414,7 +414,7 @@ def test_more_feeds_than_the_cap_are_refused(tmp_path: Path) -> None:
     assert len(read_opml(opml(outlines), "max.opml").feeds) == MAX_FEEDS
     outlines += '<outline xmlUrl="https://f.example/one-more"/>'
     message = refusal(opml(outlines), "many.opml")
-    assert message == "many.opml: lists more than 5,000 feeds; split it"
+    assert message == "many.opml: lists more than 20,000 feeds; split it"
 
 
 def test_deep_folders_with_long_names_give_bounded_tags() -> None:
