@@ -24,14 +24,14 @@ from reader.article import Headline
 from reader.text import clean
 
 FEED_WIDTH = 12  # at most; a sixth of the row on narrow lists, none when every row is one feed
-DATE_WIDTH = 8  # "14 Sep" this year, "Sep 2022" before: the title gets the width
+DATE_WIDTH = 9  # "14 Sep" this year, "14 Sep 22" before: the title gets the width
 
 
 def short_date(head: Headline, this_year: int) -> str:
     when = head.published_at
     if when is None:
         return "no date"
-    return when.strftime("%d %b") if when.year == this_year else when.strftime("%b %Y")
+    return when.strftime("%d %b" if when.year == this_year else "%d %b %y")
 
 
 class HeadlineList(ScrollView, can_focus=True):
@@ -53,7 +53,7 @@ class HeadlineList(ScrollView, can_focus=True):
         Binding("G,end", "jump(-1)", "Last", show=False, id="reader.last",
                 tooltip="Last headline; end of the article"),
         Binding("enter", "open", "Open", show=False, id="reader.open",
-                tooltip="Open the headline (or click it) in the article pane; marks it read"),
+                tooltip="Open the headline (or click it); marks it read"),
     ]
 
     COMPONENT_CLASSES = {
