@@ -496,3 +496,40 @@ async def test_titles_get_most_of_the_list_at_120x40(big_store: Path, feed_store
             left = row.rindex("│", 0, start) + 1 if "│" in row[:start] else 0
             title_width = width - (start - left)
             assert title_width >= 0.55 * width, (title_width, width, row)
+
+
+# --- which browser (reader.links.browser_for: the rule `o` follows) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("browser", "kind", "argv"),
+    [
+        ("firefox", "graphical", ("firefox", "https://e.org/a")),
+        ("/usr/bin/google-chrome --incognito", "graphical",
+         ("/usr/bin/google-chrome", "--incognito", "https://e.org/a")),
+        ("w3m", "terminal", ("w3m", "https://e.org/a")),
+        ("lynx -accept_all_cookies %s", "terminal",
+         ("lynx", "-accept_all_cookies", "https://e.org/a")),
+        ("my-own-browser", "terminal", ("my-own-browser", "https://e.org/a")),
+        ("elinks:firefox", "terminal", ("elinks", "https://e.org/a")),
+    ],
+)
+def test_browser_rule_from_browser_variable(browser: str, kind: str, argv: tuple[str, ...]) -> None:
+    from reader.links import browser_for
+
+    chosen = browser_for("https://e.org/a", {"BROWSER": browser}, platform="linux")
+    assert chosen is not None and (chosen.kind, chosen.argv) == (kind, argv)
+
+
+def test_browser_rule_without_browser_variable(tmp_path: Path) -> None:
+    from reader.links import browser_for
+
+    url = "https://e.org/a"
+    with_display = browser_for(url, {"DISPLAY": ":0", "PATH": str(tmp_path)}, platform="linux")
+    assert with_display is not None and with_display.kind == "system"
+    assert browser_for(url, {"PATH": str(tmp_path)}, platform="linux") is None
+    lynx = tmp_path / "lynx"
+    lynx.write_text("#!/bin/sh\n")
+    lynx.chmod(0o755)
+    found = browser_for(url, {"PATH": str(tmp_path)}, platform="linux")
+    assert found is not None and found.kind == "terminal" and found.argv == (str(lynx), url)
