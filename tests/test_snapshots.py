@@ -14,12 +14,21 @@ from textual.pilot import Pilot
 from reader.ui.app import ReaderApp
 from tests.conftest import settle
 
-SIZES = [(80, 24), (160, 48)]
+SIZES = [(80, 24), (120, 40), (160, 48)]
+
+
+async def indexed(pilot: Pilot[None]) -> None:
+    """Wait for what the screens depend on: the store open and the full-text index built."""
+    app = pilot.app
+    assert isinstance(app, ReaderApp)
+    while not (app.store is not None and app.main.index.complete):
+        await pilot.pause(0.02)
+    await settle(pilot)
 
 
 def _keys(*keys: str):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
+        await indexed(pilot)
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
@@ -37,6 +46,13 @@ def test_article_open(snap_compare, feed_store: Path, size: tuple[int, int]) -> 
 def test_search_in_progress(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """'kim' typed in the search bar: the list narrowed, 'N of 20' in its border."""
     keys = _keys("slash", "k", "i", "m")
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=keys)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_article_zoomed(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """z: the open article alone on the screen, the footer still there."""
+    keys = _keys("enter", "z")
     assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=keys)
 
 

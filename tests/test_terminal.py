@@ -1,4 +1,8 @@
-"""The installed `reader` command in a real terminal (tmux): what a person sees and types."""
+"""The installed `reader` command in a real terminal (tmux): what a person sees and types.
+
+tmux always runs on a private server (`-L`, one per test) so a test never touches a user's
+own tmux sessions; the server is killed when the test ends.
+"""
 
 from __future__ import annotations
 
@@ -15,28 +19,40 @@ import pytest
 READER = Path(sys.executable).parent / "reader"
 
 
-def tmux(*args: str) -> str:
+def tmux(*args: str, socket: str) -> str:
+    """Run a tmux command on the private server ``socket`` (never the user's default one)."""
     return subprocess.run(
-        ["tmux", *args], capture_output=True, text=True, timeout=30, check=True
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30, check=True
     ).stdout
+
+
+def start(command: str, size: tuple[int, int] = (100, 30)) -> str:
+    """A detached session running ``command`` on a new private server; its name is the
+    server's name too, so every helper below takes one name."""
+    assert shutil.which("tmux"), "tmux is required: .ci/run installs it"
+    name = f"reader-test-{uuid.uuid4().hex[:8]}"
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", name, "-x", str(size[0]),
+         "-y", str(size[1]), command, socket=name)
+    return name
+
+
+def stop(name: str) -> None:
+    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, timeout=30)
 
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[str]:
-    assert shutil.which("tmux"), "tmux is required: .ci/run installs it"
     assert READER.exists(), f"the console script is not installed at {READER}"
-    name = f"reader-test-{uuid.uuid4().hex[:8]}"
     store = tmp_path / "store"
-    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30",
-         f"{READER} --db {store}; echo EXITED-$?; sleep 60")
+    name = start(f"{READER} --db {store}; echo EXITED-$?; sleep 60")
     try:
         yield name
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, timeout=30)
+        stop(name)
 
 
 def screen(name: str) -> str:
-    return tmux("capture-pane", "-p", "-t", name)
+    return tmux("capture-pane", "-p", "-t", name, socket=name)
 
 
 def wait_for(name: str, text: str, timeout: float = 20.0) -> str:
@@ -51,7 +67,7 @@ def wait_for(name: str, text: str, timeout: float = 20.0) -> str:
 
 def keys(name: str, *sent: str) -> None:
     for key in sent:
-        tmux("send-keys", "-t", name, key)
+        tmux("send-keys", "-t", name, key, socket=name)
         time.sleep(0.15)
 
 
@@ -66,7 +82,7 @@ def test_reader_in_tmux_first_run_read_search_quit(session: str) -> None:
     shown = wait_for(session, "1 of 20")
     assert "No sign of Black Sea grain breakthrough" in shown
     keys(session, "Escape", "Escape", "?")
-    wait_for(session, "Previous unread")
+    wait_for(session, "previous unread")
     keys(session, "Escape", "q")
     shown = wait_for(session, "EXITED-0")
     assert "20 of 20" not in shown, "the app's screen is gone: the terminal is restored"

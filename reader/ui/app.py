@@ -54,7 +54,7 @@ class ReaderApp(App[None]):
         self.store_path = store_path
         self.main = MainScreen(store_path, refresh_seconds=refresh_seconds)
         self.keymap: Keymap = {}  # what set_keymap was given, for the help screen
-        self._closed = False
+        self._finished = False
 
     @property
     def store(self) -> Store | None:
@@ -65,20 +65,24 @@ class ReaderApp(App[None]):
         loop = asyncio.get_running_loop()
         for signum in SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self.exit, None, 128 + signum)
+                loop.add_signal_handler(signum, self.end_by_signal, signum)
 
     async def action_quit(self) -> None:
         self.close()
         self.exit()
 
+    def end_by_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: end as q does (save, restore the terminal), exit 128 + signum."""
+        self.close()
+        self.exit(return_code=128 + signum)
+
     def close(self) -> None:
         """Finish queued writes and save the first-screen cache, once, before the end."""
-        if not self._closed:
-            self._closed = True
+        if not self._finished:
+            self._finished = True
             self.main.close()
 
     def on_unmount(self) -> None:
-        self.close()  # however the app ends (a signal, an error), save what is unsaved
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
             for signum in SIGNALS:

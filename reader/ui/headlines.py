@@ -7,6 +7,7 @@ a plain list of headlines and builds a row's strip only when that row is visible
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,8 +23,15 @@ from textual.strip import Strip
 from reader.article import Headline
 from reader.text import clean
 
-FEED_WIDTH = 12  # at most; a fifth of the row on narrow lists, none when every row is one feed
-DATE_WIDTH = 10
+FEED_WIDTH = 12  # at most; a sixth of the row on narrow lists, none when every row is one feed
+DATE_WIDTH = 9  # "14 Sep" this year, "14 Sep 22" before: the title gets the width
+
+
+def short_date(head: Headline, this_year: int) -> str:
+    when = head.published_at
+    if when is None:
+        return "no date"
+    return when.strftime("%d %b" if when.year == this_year else "%d %b %y")
 
 
 class HeadlineList(ScrollView, can_focus=True):
@@ -45,7 +53,7 @@ class HeadlineList(ScrollView, can_focus=True):
         Binding("G,end", "jump(-1)", "Last", show=False, id="reader.last",
                 tooltip="Last headline; end of the article"),
         Binding("enter", "open", "Open", show=False, id="reader.open",
-                tooltip="Open the headline (or click it) in the article pane; marks it read"),
+                tooltip="Open the headline (or click it); marks it read"),
     ]
 
     COMPONENT_CLASSES = {
@@ -69,6 +77,8 @@ class HeadlineList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: Sequence[Headline] = []
         self.show_feed = True
+        self.show_date = True
+        self._year = datetime.now(UTC).year
         self._cache: dict[tuple[object, ...], Strip] = {}
 
     # --- content ---------------------------------------------------------------------------
@@ -78,6 +88,7 @@ class HeadlineList(ScrollView, can_focus=True):
         self.rows = rows
         first = rows[0].feed if rows else ""
         self.show_feed = any(head.feed != first for head in rows)
+        self.show_date = any(head.published is not None for head in rows)
         self._cache.clear()
         self.virtual_size = Size(0, len(rows))
         position = 0
@@ -161,7 +172,7 @@ class HeadlineList(ScrollView, can_focus=True):
         head = self.rows[row]
         selected = row == self.cursor
         key = (row, id(head), head.read, head.starred, selected, self.has_focus, width,
-               self.show_feed)
+               self.show_feed, self.show_date)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 1000:
@@ -170,7 +181,8 @@ class HeadlineList(ScrollView, can_focus=True):
         return strip
 
     def _render_row(self, head: Headline, selected: bool, width: int) -> Strip:
-        """One row: star, unread marker, date, feed (if rows differ), title; all plain text."""
+        """One row: star, unread marker, date (if any row has one), feed (if rows differ), title;
+        every field is plain text."""
         base = self.rich_style
         if selected:
             base += self.get_component_rich_style("headlines--cursor")
@@ -179,14 +191,14 @@ class HeadlineList(ScrollView, can_focus=True):
             return self.get_component_rich_style(f"headlines--{name}", partial=True)
 
         unread = not head.read
-        date = head.published_at.strftime("%Y-%m-%d") if head.published_at else "no date"
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append("★" if head.starred else " ", part("star"))
         line.append("● " if unread else "  ", part("unread"))
-        line.append(f"{date:<{DATE_WIDTH}} ", part("date"))
+        if self.show_date:
+            line.append(f"{short_date(head, self._year):<{DATE_WIDTH}} ", part("date"))
         if self.show_feed:
             feed = Text(clean(head.feed), no_wrap=True, overflow="ellipsis", end="")
-            feed.truncate(min(FEED_WIDTH, width // 5), pad=True)
+            feed.truncate(min(FEED_WIDTH, width // 6), pad=True)
             feed.stylize(part("feed"))
             line.append_text(feed)
             line.append(" ")

@@ -64,7 +64,7 @@ class HelpScreen(ModalScreen[None]):
             title="Keys", expand=True, show_header=False, box=None, padding=(0, 2)
         )
         table.add_column(style="bold", no_wrap=True)
-        table.add_column()
+        table.add_column(ratio=1)  # only the text column takes the spare width
         for keys, description in self.rows:
             table.add_row(Text(keys), Text(description))
         with VerticalScroll(id="help"):

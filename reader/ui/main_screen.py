@@ -110,17 +110,17 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", id="reader.search",
-                tooltip="Search; the list narrows as you type (Enter: back to the list)"),
+                tooltip="Search as you type; Enter goes back to the list"),
         Binding("n", "next_unread(1)", "Next", id="reader.next_unread",
                 tooltip="Open the next unread article"),
         Binding("p", "next_unread(-1)", "Previous", show=False, id="reader.previous_unread",
                 tooltip="Open the previous unread article"),
         Binding("r", "toggle_read", "Read", id="reader.toggle_read",
-                tooltip="Toggle read (the open article when reading, else the cursor's)"),
+                tooltip="Toggle read: the open article, else the cursor's"),
         Binding("s", "toggle_star", "Star", id="reader.toggle_star",
-                tooltip="Toggle star (the open article when reading, else the cursor's)"),
+                tooltip="Toggle star: the open article, else the cursor's"),
         Binding("o", "open_link", "Link", id="reader.open_link",
-                tooltip="Open the article's link in a browser (http and https only)"),
+                tooltip="Open the link in a browser (http and https only)"),
         Binding("z", "zoom", "Zoom", id="reader.zoom",
                 tooltip="Give the article the whole screen, and back"),
         Binding("space", "page_article", "Page article", show=False, id="reader.page_article",
@@ -154,7 +154,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="panes"):
             yield HeadlineList(id="headlines")
             yield ArticleView(id="article")
-        yield Footer(compact=True)
+        yield Footer()
 
     @property
     def headlines(self) -> HeadlineList:
