@@ -21,7 +21,7 @@ async def indexed(pilot: Pilot[None]) -> None:
     """Wait for what the screens depend on: the store open and the full-text index built."""
     app = pilot.app
     assert isinstance(app, ReaderApp)
-    while not (app.store is not None and app.main.index.complete):
+    while not (app.store is not None and len(app.main.index) == len(app.store)):
         await pilot.pause(0.02)
     await settle(pilot)
 

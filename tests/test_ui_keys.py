@@ -74,7 +74,8 @@ def big_store(tmp_path: Path) -> Path:
              published=1_700_000_000 - n * 60)
         for n in range(300)
     ]
-    store.merge(items, authoritative=True, source="test")
+    for feed in range(3):
+        store.merge(items[feed::3], authoritative=True, source=f"https://feed{feed}.example/rss")
     return path
 
 

@@ -27,7 +27,8 @@ from textual.worker import get_current_worker
 
 from reader.article import Content, Headline
 from reader.errors import ReaderError
-from reader.search import Query, Searcher, SearchIndex
+from reader.index_files import StoredIndex
+from reader.search import Query, Searcher
 from reader.seed import seed_first_run
 from reader.store import Store
 from reader.ui.article_view import ArticleView
@@ -44,10 +45,11 @@ class FirstScreen(Message):
 
 
 class StoreOpened(Message):
-    def __init__(self, store: Store, seeded: int) -> None:
+    def __init__(self, store: Store, seeded: int, index: StoredIndex) -> None:
         super().__init__()
         self.store = store
         self.seeded = seeded
+        self.index = index
 
 
 class StoreFailed(Message):
@@ -137,7 +139,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.store_path = store_path
         self.store: Store | None = None
-        self.index = SearchIndex()
+        self.index = StoredIndex(store_path / "search")  # empty until the store opens: no I/O
         self.searcher = Searcher(self.index)
         self.query_text = ""  # what the search bar says; the list shows its matches
         self._searching = False  # one search at a time; keystrokes meanwhile coalesce
@@ -186,7 +188,9 @@ class MainScreen(Screen[None]):
         except ReaderError as error:
             self.post_message(StoreFailed(str(error)))
             return
-        self.post_message(StoreOpened(store, seeded))
+        # The index as last saved, memory-mapped (never raises): full text at the first search.
+        index = StoredIndex.open(store.path / "search")
+        self.post_message(StoreOpened(store, seeded, index))
 
     def on_first_screen(self, message: FirstScreen) -> None:
         if self.store is None and message.rows:
@@ -194,6 +198,7 @@ class MainScreen(Screen[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store = message.store
+        self.index, self.searcher = message.index, Searcher(message.index)
         if message.seeded:
             self.notify(
                 f"First run: added {message.seeded} bundled articles to the store at "
@@ -203,8 +208,8 @@ class MainScreen(Screen[None]):
                 timeout=8,
             )
         self.show_rows()
-        # Index once the first headlines are on screen: it competes with the paint for the GIL.
-        self.set_timer(0.3, self.build_index)
+        # Bring the saved index up to date (usually nothing to do) once the list is on screen.
+        self.build_index()
         self.set_interval(self._refresh_seconds, self.check_store)
 
     def on_store_failed(self, message: StoreFailed) -> None:
@@ -278,21 +283,17 @@ class MainScreen(Screen[None]):
             return
         worker = get_current_worker()
         self._indexed = store.articles_generation
-        index = SearchIndex()
-        heads = store.headlines()
-        index.add_titles(heads)
-        # Swap now, not when done: a rebuild must not hold two indexes in memory. Searches
-        # meanwhile see titles and whatever text is in (the index is safe to share).
-        self.index, self.searcher = index, Searcher(index)
-        total = len(heads)
-        for done, (head, content) in enumerate(store.contents(), 1):
-            if worker.is_cancelled:
-                return
-            index.add(head, content)
-            if done % 5000 == 0:
-                self.post_message(IndexProgress(done, total))
-        index.complete = True
-        self.post_message(IndexProgress(total, total))
+        try:
+            synced = self.index.sync(
+                store,
+                cancelled=lambda: worker.is_cancelled,
+                progress=lambda done, total: self.post_message(IndexProgress(done, total)),
+            )
+        except ReaderError as error:  # the store could not be read: the index stays as it was
+            self.post_message(Problem(str(error)))
+            return
+        if not synced.cancelled:
+            self.post_message(IndexProgress(1, 1))  # done: the search on screen runs again
 
     def on_index_progress(self, message: IndexProgress) -> None:
         if message.done < message.total:
