@@ -20,6 +20,13 @@ class Item:
     title: str
     standfirst: str = ""
     body: list[str] = field(default_factory=list)
+    full_text: list[str] | None = None  # the linked page's own text, when it was fetched
+    full_text_error: str | None = None  # why there is none, when a fetch failed
+    links: list[str] = field(default_factory=list)  # links inside the full text, numbered [1]...
+
+    def searchable(self) -> tuple[str, ...]:
+        """Every paragraph a search looks at: the feed's text and the full text."""
+        return (self.standfirst, *self.body, *(self.full_text or ()))
     link: str = ""
     guid: str = ""
     author: str = ""
@@ -61,6 +68,13 @@ class Content:
 
     standfirst: str = ""
     body: list[str] = field(default_factory=list)
+    full_text: list[str] | None = None  # the linked page's own text, when it was fetched
+    full_text_error: str | None = None  # why there is none, when a fetch failed
+    links: list[str] = field(default_factory=list)  # links inside the full text, numbered [1]...
+
+    def searchable(self) -> tuple[str, ...]:
+        """Every paragraph a search looks at: the feed's text and the full text."""
+        return (self.standfirst, *self.body, *(self.full_text or ()))
 
 
 def title_key(title: str) -> str:

@@ -505,7 +505,7 @@ class StoredIndex:
             if cancelled():
                 self._publish()
                 return indexed, True
-            builder.add((head.title, content.standfirst, *content.body))
+            builder.add((head.title, *content.searchable()))
             ids.append(head.id)
             part_revs.append(head.rev)
             if len(ids) == PART_DOCS:

@@ -157,7 +157,7 @@ class SearchIndex:
         """Index an article's full text; it replaces whatever was indexed for it before."""
         with self._lock:
             self._numbers[head.id] = self._builder.add(
-                (head.title, content.standfirst, *content.body)
+                (head.title, *content.searchable())
             )
 
     def freeze(self, *, final: bool = False) -> Snapshot:

@@ -182,7 +182,12 @@ def _item_fields(item: Item) -> Record:
 
 
 def _content(record: Record) -> Content:
-    return Content(standfirst=record["standfirst"], body=list(record["body"]))
+    full = record["full_text"]
+    return Content(
+        standfirst=record["standfirst"], body=list(record["body"]),
+        full_text=None if full is None else list(full),
+        full_text_error=record["full_text_error"], links=list(record["links"]),
+    )
 
 
 class Store:
@@ -742,6 +747,30 @@ class Store:
         self._feeds_stamp = _stamp(_storage(self._feeds_table).path)
         self._named()
         self.generation += 1
+
+    def set_full_text(
+        self, article_id: str, full_text: list[str] | None, links: list[str],
+        error: str | None = None,
+    ) -> None:
+        """Keep the text of the article's own page (or why there is none) beside the feed's
+        text; rewrites one text file of 100 articles and the headline's rev."""
+        with self._lock:
+            self.refresh()
+            if article_id not in self._where:
+                raise StoreError(f"{self.path}: no article {article_id}")
+            number, slot = self._where[article_id]
+            current = self._text(number, slot) or check(TEXT, self._bare(number, slot), self.path)
+            record = current | {
+                "full_text": full_text, "links": list(links), "full_text_error": error,
+            }
+            if record == current:
+                return
+            record["rev"] = current["rev"] + 1
+            try:
+                self._write({(number, bucket_of(slot)): {slot: record}}, {number: {slot: record}})
+            except BaseException:
+                self._reload()
+                raise
 
     def delete(self, article_ids: Iterable[str], *, tombstones: bool = True) -> int:
         """Remove articles, leaving tombstones so that a refresh does not bring them back

@@ -581,3 +581,27 @@ def test_unfollowing_deletes_all_but_starred_and_following_again_brings_them_bac
     counts = again.merge([feed_item(i) for i in range(4)], **AS_FEED)
     assert counts == Counts(added=3, unchanged=1)
     assert str(repair(db)).endswith("nothing to repair")
+
+
+def test_full_text_is_kept_apart_from_the_feeds_text_and_bumps_rev(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(150)], **AS_FEED)
+    head = next(h for h in store.headlines() if h.title == "Story 120")
+    before = {p.name: stamp(p) for p in db.glob("*.text.json")}
+    time.sleep(0.01)
+    store.set_full_text(head.id, ["Whole paragraph one.", "Two [1]."], ["https://e.org/x"])
+    after = {p.name: stamp(p) for p in db.glob("*.text.json")}
+    assert {n for n in after if after[n] != before[n]} == {"00000.01.text.json"}
+
+    again = Store.open(db)
+    content = again.content(head.id)
+    assert content.full_text == ["Whole paragraph one.", "Two [1]."]
+    assert content.links == ["https://e.org/x"] and content.standfirst == "Standfirst 120 (first)"
+    assert again.get(head.id).rev == head.rev + 1  # type: ignore[union-attr]
+    store.set_full_text(head.id, None, [], "paywall: the page has less text than the feed")
+    assert Store.open(db).content(head.id).full_text_error == (
+        "paywall: the page has less text than the feed"
+    )
+    # A re-import of the feed keeps the full text.
+    assert store.merge([feed_item(120)], **AS_FEED) == Counts(unchanged=1)
