@@ -129,15 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         results.errors.append(f"this project cannot run yet ({problem}): its side is skipped")
         sides.remove("ours")
     results.notes += [
+        "Launch is what a user feels: ours until the whole list is in ('N of N'), newsboat until "
+        "its feed list shows. Our first headlines paint earlier from a cache (launch_first).",
         "newsboat's first screen is its feed list; 'newest headline' adds Enter on the feed.",
-        "This project opens on its headline list, painted from a cache of the newest "
-        "headlines: both launch rows are the same measurement; 'whole list loaded' is when "
-        "every headline is in.",
-        "newsboat's search rows time its LIKE query through sqlite3 (case-folds ASCII only); "
-        "ours time reader.search.Searcher on an index built in process.",
-        "Cursor moves in process: Pilot press of the key minus a press of an unbound key "
-        "(harness overhead removed), median of up to 30 presses; the CPU rows are the same "
-        "difference in process CPU time.",
+        "newsboat's search rows time the query its search runs: one LIKE '%query%' (the whole "
+        "query as one string) over title and content, rows returned newest first, through "
+        "sqlite3 (LIKE folds ASCII case only). Ours time reader.search.Searcher on the index "
+        "loaded from disk, a fresh searcher per query.",
+        "Key rows marked tmux are key to screen: send-keys until capture-pane shows the change. "
+        "The Pilot rows are in process (harness overhead removed); their CPU rows are the work.",
     ]
     info = machine()
     md_path, json_path = out / "results.md", out / "results.json"

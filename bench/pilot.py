@@ -29,7 +29,10 @@ async def _measure(store: Path, presses: int) -> dict[str, float]:
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.perf_counter() + 300
         # Wait for the headlines, and for the search index, whose thread would compete for the GIL.
-        while not (app.headlines.rows and app.index.complete):
+        while not (
+            app.store is not None and app.main.headlines.rows
+            and len(app.main.index) == len(app.store)
+        ):
             if time.perf_counter() > deadline:
                 raise TimeoutError("the app did not load the store within 300 s")
             await pilot.pause(0.05)
@@ -46,7 +49,7 @@ async def _measure(store: Path, presses: int) -> dict[str, float]:
             return wall, cpu
 
         out: dict[str, float] = {}
-        rows = len(app.headlines.rows)
+        rows = len(app.main.headlines.rows)
         # Page down stops at the end of the list: at most as many pages as the list holds.
         pages = max(1, min(presses, rows // 48 - 1))
         for name, key, count in (("row", "down", presses), ("page", "pagedown", pages)):
@@ -56,7 +59,7 @@ async def _measure(store: Path, presses: int) -> dict[str, float]:
             out[f"baseline_{name}"] = base
             out[f"move_{name}"] = max(press - base, 0.0)
             out[f"cpu_{name}"] = max(press_cpu - base_cpu, 0.0)
-        out["cursor"] = app.headlines.cursor
+        out["cursor"] = app.main.headlines.cursor
         out["rows"] = rows
     return out
 
