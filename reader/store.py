@@ -753,24 +753,43 @@ class Store:
         error: str | None = None,
     ) -> None:
         """Keep the text of the article's own page (or why there is none) beside the feed's
-        text; rewrites one text file of 100 articles and the headline's rev."""
+        text; see :meth:`set_full_texts`."""
+        self.set_full_texts([(article_id, full_text, links, error)])
+
+    def set_full_texts(
+        self, updates: Iterable[tuple[str, list[str] | None, list[str], str | None]]
+    ) -> int:
+        """Keep pages' texts: (article id, paragraphs or None, links, error or None) each.
+
+        One write for them all: each text file of 100 articles they touch, and the headlines
+        of their segments once (the rev that tells the search index to read them again).
+        Returns how many articles changed."""
         with self._lock:
             self.refresh()
-            if article_id not in self._where:
-                raise StoreError(f"{self.path}: no article {article_id}")
-            number, slot = self._where[article_id]
-            current = self._text(number, slot) or check(TEXT, self._bare(number, slot), self.path)
-            record = current | {
-                "full_text": full_text, "links": list(links), "full_text_error": error,
-            }
-            if record == current:
-                return
-            record["rev"] = current["rev"] + 1
-            try:
-                self._write({(number, bucket_of(slot)): {slot: record}}, {number: {slot: record}})
-            except BaseException:
-                self._reload()
-                raise
+            texts: dict[tuple[int, int], dict[int, Record | None]] = {}
+            heads: dict[int, dict[int, Record | None]] = {}
+            for article_id, full_text, links, error in updates:
+                if article_id not in self._where:
+                    raise StoreError(f"{self.path}: no article {article_id}")
+                number, slot = self._where[article_id]
+                key = (number, bucket_of(slot))
+                current = texts.get(key, {}).get(slot) or self._text(number, slot) or check(
+                    TEXT, self._bare(number, slot), self.path
+                )
+                record = current | {
+                    "full_text": full_text, "links": list(links), "full_text_error": error,
+                }
+                if record != current:
+                    record["rev"] = current["rev"] + 1
+                    texts.setdefault(key, {})[slot] = record
+                    heads.setdefault(number, {})[slot] = record
+            if heads:
+                try:
+                    self._write(texts, heads)
+                except BaseException:
+                    self._reload()
+                    raise
+            return sum(len(slots) for slots in heads.values())
 
     def delete(self, article_ids: Iterable[str], *, tombstones: bool = True) -> int:
         """Remove articles, leaving tombstones so that a refresh does not bring them back

@@ -605,3 +605,27 @@ def test_full_text_is_kept_apart_from_the_feeds_text_and_bumps_rev(tmp_path: Pat
     )
     # A re-import of the feed keeps the full text.
     assert store.merge([feed_item(120)], **AS_FEED) == Counts(unchanged=1)
+
+
+def test_many_full_texts_are_one_write_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(300)], **AS_FEED)
+    heads = store.headlines()[:150]  # the newest: slots 151-300, text files 01 to 03
+    written: list[str] = []
+    real = os.replace
+
+    def spy(src: str, dst: str) -> None:
+        written.append(Path(dst).name)
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    changed = store.set_full_texts((h.id, [f"Whole {h.title}"], [], None) for h in heads)
+    monkeypatch.undo()
+    assert changed == 150
+    assert sorted(n for n in written if n.endswith(".text.json")) == [
+        "00000.01.text.json", "00000.02.text.json", "00000.03.text.json",
+    ]
+    assert written.count("00000.heads.json") == 1
