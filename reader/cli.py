@@ -274,6 +274,9 @@ def _refresh(store: Store, urls: list[str], jobs: int) -> int:
     from reader.refresh import refresh
 
     total = len(urls) if urls else sum(1 for feed in store.feeds() if feed["subscribed"])
+    if not total:
+        print("reader: no feed is followed yet (reader add URL follows one)", file=sys.stderr)
+        return 0
     bar = _Bar(total)
     try:
         results = refresh(store, urls or None, jobs=jobs, per_host=PER_HOST, progress=bar.result)

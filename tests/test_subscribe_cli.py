@@ -278,6 +278,12 @@ def test_refresh_piped_one_line_per_feed_and_a_failing_feed_fails_the_run(
     assert reader("refresh", site.url("/bad"), "--jobs", "1", db=db).returncode == 0
 
 
+def test_refresh_with_nothing_followed_says_so(db: Path) -> None:
+    result = reader("refresh", db=db)
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr == "reader: no feed is followed yet (reader add URL follows one)\n"
+
+
 def test_refresh_skips_gone_and_waiting_feeds_with_a_line_each(
     site: FeedServer, db: Path
 ) -> None:
