@@ -9,18 +9,20 @@ sites' feeds go meanwhile. Each fetch is conditional (the feed's stored ETag and
 Last-Modified), so a feed that has not changed costs one small request and one write of its
 fetched time. Fetching waits on the network; parsing is CPU work, so it goes to the
 importer's worker processes (threads would queue on the GIL); the calling thread hands out the
-parses and merges each parsed feed into the store, one feed at a time under the store's lock.
+parses and merges into the store, under the store's lock, every feed parsed since its last
+write in one write: a segment's headlines file is rewritten per write, not per feed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -28,9 +30,18 @@ from reader import feedsplit
 from reader.discover import Found, discover, is_page
 from reader.errors import ReaderError, SourceError
 from reader.fetch import Fetched, FetchError, Gone, RetryLater, get
-from reader.importer import Outcome, Workers, combine, is_url, parse_part, read, store_source
+from reader.importer import (
+    Outcome,
+    Parsed,
+    Workers,
+    combine,
+    is_url,
+    parse_part,
+    read,
+    store_source,
+)
 from reader.schema import Record
-from reader.store import Counts, Store
+from reader.store import Batch, Counts, Store
 from reader.text import MAX_SOURCE, clean
 
 JOBS = 8  # fetches at once
@@ -284,10 +295,43 @@ class _Queue:
 # Events the fetching threads and the parsing processes send to the refreshing thread.
 _FETCHED, _PARSED, _EXITED = "fetched", "parsed", "exited"
 Event = tuple[str, Record | None, object]
+BATCH = 25  # feeds written to the store in one write, at most ...
+BATCH_WAIT = 0.5  # ... or once the first of them has waited this many seconds
+
+
+@dataclass
+class _Pending:
+    """What waits to be written: feeds parsed, and feed records to change (a 304's fetched
+    time, an error), each with the result to report once it is written."""
+
+    parsed: list[tuple[Record, Fetched, Parsed]] = field(default_factory=list)
+    changes: list[tuple[Record, Record, Result]] = field(default_factory=list)
+    since: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.parsed) + len(self.changes)
+
+    def started(self) -> None:
+        if len(self) == 1:
+            self.since = time.monotonic()
+
+    def wait(self) -> float | None:
+        """How long to wait for more before writing (None: nothing to write, wait for all)."""
+        return max(0.0, self.since + BATCH_WAIT - time.monotonic()) if self else None
+
+    def due(self, finished: bool) -> bool:
+        return bool(self) and (
+            finished or len(self) >= BATCH or time.monotonic() - self.since >= BATCH_WAIT
+        )
 
 
 class _Run:
-    """One refresh of the feeds that are due: fetch in threads, parse in processes, merge here."""
+    """One refresh of the feeds that are due: fetch in threads, parse in processes, write here.
+
+    Writes are batched: every store write rewrites a segment's headlines file, so the feeds
+    parsed meanwhile are merged together, and a 304's fetched time shares the write of the
+    others (at most :data:`BATCH` feeds and :data:`BATCH_WAIT` seconds of waiting).
+    """
 
     def __init__(self, store: Store, timeout: float, report: Callable[[Result], None]) -> None:
         self.store = store
@@ -311,21 +355,37 @@ class _Run:
             for thread in threads:
                 thread.start()
             running, parsing = len(threads), 0
+            pending = _Pending()
             try:
-                while running or parsing:
-                    kind, feed, payload = self.events.get()
-                    if kind == _EXITED:
-                        running -= 1
-                    elif kind == _FETCHED:
-                        assert feed is not None
-                        parsing += self._fetched(feed, payload, workers, parts)
-                    else:
-                        assert feed is not None and isinstance(payload, tuple)
-                        parsing -= 1
-                        got, futures = payload
-                        self._merge(feed, got, combine([part.result() for part in futures]))
+                while running or parsing or pending:
+                    for kind, feed, payload in self._ready(pending.wait()):
+                        if kind == _EXITED:
+                            running -= 1
+                        elif kind == _PARSED:
+                            assert feed is not None and isinstance(payload, tuple)
+                            parsing -= 1
+                            got, futures = payload
+                            self._parsed(pending, feed, got, combine([f.result() for f in futures]))
+                        else:
+                            assert feed is not None
+                            parsing += self._fetched(pending, feed, payload, workers.pool, parts)
+                    if pending.due(finished=not (running or parsing)):
+                        self._write(pending)
+                        pending = _Pending()
             finally:
                 waiting.stop()  # an error here (a damaged store, Ctrl+C): start no more fetches
+
+    def _ready(self, timeout: float | None) -> list[Event]:
+        """The events that arrive within ``timeout``: the first one waited for, the others
+        taken as they are."""
+        try:
+            events = [self.events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                events.append(self.events.get_nowait())
+        return events
 
     def _fetcher(self, waiting: _Queue) -> None:
         """A fetching thread: feeds from the queue until it is empty; never raises."""
@@ -346,22 +406,28 @@ class _Run:
         finally:
             self.events.put((_EXITED, None, None))
 
-    def _fetched(self, feed: Record, got: object, workers: Workers, parts: int) -> int:
-        """Handle a fetch: store a 304 or an error at once, or set the body parsing; returns
-        how many parses were started (0 or 1)."""
+    def _fetched(
+        self, pending: _Pending, feed: Record, got: object, pool: ProcessPoolExecutor | None,
+        parts: int,
+    ) -> int:
+        """A fetch is done: a 304 or an error waits to be written, a body is set parsing (in
+        the workers, in parts if it is big and the feeds are few); returns how many parses
+        were started (0 or 1)."""
         if isinstance(got, SourceError):
-            self._failed(feed, got)
+            self._failed(pending, feed, got)
             return 0
         assert isinstance(got, Fetched)
         if got.not_modified:
-            if self._save(feed, _fresh(feed, got)):
-                self.report(Result(feed["url"], note="not modified"))
+            pending.changes.append((feed, _fresh(feed, got), Result(feed["url"],
+                                                                    note="not modified")))
+            pending.started()
             return 0
-        if workers.pool is None:
-            self._merge(feed, got, parse_part(got.content, feed["url"], got.headers, got.url))
+        if pool is None:
+            self._parsed(pending, feed, got,
+                         parse_part(got.content, feed["url"], got.headers, got.url))
             return 0
         futures = [
-            workers.pool.submit(parse_part, chunk, feed["url"], got.headers, got.url)
+            pool.submit(parse_part, chunk, feed["url"], got.headers, got.url)
             for chunk in feedsplit.split(got.content, parts)
         ]
         left = [len(futures)]
@@ -371,28 +437,21 @@ class _Run:
             with lock:
                 left[0] -= 1
                 last = left[0] == 0
-            if last:
+            if last:  # the last part to finish tells the refreshing thread
                 self.events.put((_PARSED, feed, (got, futures)))
 
         for future in futures:
             future.add_done_callback(part_done)
         return 1
 
-    def _merge(self, feed: Record, got: Fetched, outcome: Outcome) -> None:
+    def _parsed(self, pending: _Pending, feed: Record, got: Fetched, outcome: Outcome) -> None:
         if isinstance(outcome, str):
-            self._failed(feed, SourceError(outcome))
-            return
-        try:
-            counts = self.store.merge(
-                outcome.items, authoritative=outcome.authoritative, source=feed["url"]
-            )
-        except ReaderError as error:
-            self.report(Result(feed["url"], error=clean(str(error))))
-            return
-        if self._save(feed, _fresh(feed, got)):
-            self.report(Result(feed["url"], counts, outcome.skipped))
+            self._failed(pending, feed, SourceError(outcome))
+        else:
+            pending.parsed.append((feed, got, outcome))
+            pending.started()
 
-    def _failed(self, feed: Record, error: SourceError) -> None:
+    def _failed(self, pending: _Pending, feed: Record, error: SourceError) -> None:
         """Keep a failure on the feed: 410 stops its fetching, Retry-After delays it."""
         if isinstance(error, Gone):
             changes: Record = {"gone": True, "error": GONE}
@@ -402,14 +461,30 @@ class _Run:
             changes = {"error": shown}
             if isinstance(error, RetryLater):
                 changes["retry_after"] = error.until
-        if self._save(feed, changes):
-            self.report(Result(feed["url"], error=shown))
+        pending.changes.append((feed, changes, Result(feed["url"], error=shown)))
+        pending.started()
 
-    def _save(self, feed: Record, changes: Record) -> bool:
-        """Write a feed's new state; a store that cannot be written is that feed's error."""
+    def _write(self, pending: _Pending) -> None:
+        """Write what is pending, then report it; a store that cannot be written is the
+        error of every feed the write was for."""
+        results: list[Result] = []
         try:
-            self.store.set_feed(feed["id"], **changes)
+            if pending.changes:
+                self.store.set_feeds({feed["id"]: change for feed, change, _ in pending.changes})
+                results += [result for _, _, result in pending.changes]
+            if pending.parsed:
+                counts = self.store.merge_many([
+                    Batch(outcome.items, outcome.authoritative, feed["url"], _fresh(feed, got))
+                    for feed, got, outcome in pending.parsed
+                ])
+                results += [
+                    Result(feed["url"], count, outcome.skipped)
+                    for (feed, _, outcome), count in zip(pending.parsed, counts, strict=True)
+                ]
         except ReaderError as error:
-            self.report(Result(feed["url"], error=clean(str(error))))
-            return False
-        return True
+            written = {result.url for result in results}
+            feeds = [feed for feed, _, _ in pending.changes] + [f for f, _, _ in pending.parsed]
+            results += [Result(feed["url"], error=clean(str(error)))
+                        for feed in feeds if feed["url"] not in written]
+        for result in results:
+            self.report(result)

@@ -466,6 +466,28 @@ def test_the_overall_limit_holds(store: Store) -> None:
     assert crowd.most == 3
 
 
+def test_feeds_are_written_to_the_store_in_batches(
+    store: Store, site: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader.refresh, "BATCH_WAIT", 60.0)  # batches by count, then the rest
+    for n in range(30):
+        site.feed(f"/{n}", rss(f"F{n}", [(f"g{n}", f"T{n}")]), etag=f'"{n}"')
+    follow(store, *(site.url(f"/{n}") for n in range(30)))
+    writes: list[str] = []
+    for name in ("_write", "_write_feeds"):
+        real = getattr(Store, name)
+        monkeypatch.setattr(Store, name, lambda self, *a, _real=real, _name=name, **k: (
+            writes.append(_name), _real(self, *a, **k))[1])
+    results = refresh(store)
+    assert [r.counts is not None for r in results] == [True] * 30
+    assert writes == ["_write", "_write"]  # 25 feeds or more, then the others
+    store.set_feeds({feed["id"]: {"fetched": 1} for feed in store.feeds()})  # an older refresh
+    writes.clear()
+    assert {r.note for r in refresh(store)} == {"not modified"}
+    assert writes == ["_write_feeds", "_write_feeds"]
+    assert len(store.headlines()) == 30
+
+
 def test_every_request_names_the_reader_and_its_version(store: Store, site: FeedServer) -> None:
     page = b'<!doctype html><link rel="alternate" type="application/rss+xml" href="/f">'
     site.routes["/page"] = lambda h: h.reply(page, "text/html")

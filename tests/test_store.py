@@ -629,3 +629,67 @@ def test_many_full_texts_are_one_write_per_file(
         "00000.01.text.json", "00000.02.text.json", "00000.03.text.json",
     ]
     assert written.count("00000.heads.json") == 1
+
+
+def test_merge_many_is_one_write_and_counts_like_merges_one_by_one(tmp_path: Path) -> None:
+    from reader.store import Batch
+
+    other = "https://example.net/feed.xml"
+    one = Store.open(tmp_path / "one")
+    one.merge([feed_item(1)], **AS_FEED)
+    one.merge([feed_item(1, "second"), feed_item(2)], **AS_FEED)
+    one.merge([feed_item(3, feed="Other")], authoritative=True, source=other)
+    many = Store.open(tmp_path / "many")
+    many.merge([feed_item(1)], **AS_FEED)
+    heads = many.path / "00000.heads.json"
+    before = stamp(heads)
+    counts = many.merge_many([
+        Batch([feed_item(1, "second"), feed_item(2)], True, FEED_URL, {"etag": '"e1"'}),
+        Batch([feed_item(3, feed="Other")], True, other, {"fetched": 5}),
+    ])
+    assert counts == [Counts(1, 1, 0), Counts(1, 0, 0)]
+    assert stamp(heads) != before
+    assert [(h.id, h.title, h.feed) for h in many.headlines()] == [
+        (h.id, h.title, h.feed) for h in one.headlines()
+    ]
+    again = Store.open(tmp_path / "many")
+    assert again.feed(FEED_URL)["etag"] == '"e1"'  # type: ignore[index]
+    assert again.feed(other)["fetched"] == 5  # type: ignore[index]
+
+
+def test_merge_many_writes_the_headlines_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reader.store import Batch
+
+    store = Store.open(tmp_path / "store")
+    writes: list[int] = []
+    real = Store._write
+
+    def count(self: Store, *args: Any, **kwargs: Any) -> None:
+        writes.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "_write", count)
+    store.merge_many([
+        Batch([feed_item(i, feed=f"Feed {i}")], True, f"https://example.org/{i}.xml")
+        for i in range(20)
+    ])
+    assert len(writes) == 1 and len(store) == 20
+
+
+def test_set_feeds_changes_many_feeds_in_one_write_or_none(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "store")
+    a, _ = store.subscribe("https://a.example/feed")
+    b, _ = store.subscribe("https://b.example/feed")
+    feeds = store.path / "feeds.json"
+    before = feeds.read_bytes()
+    with pytest.raises(StoreError):
+        store.set_feeds({a["id"]: {"fetched": 1}, "nope": {"fetched": 2}})
+    with pytest.raises(StoreError):
+        store.set_feeds({a["id"]: {"fetched": "yesterday"}})
+    assert feeds.read_bytes() == before
+    assert store.feed("https://a.example/feed")["fetched"] is None  # type: ignore[index]
+    store.set_feeds({a["id"]: {"fetched": 1}, b["id"]: {"fetched": 2, "error": "x"}})
+    again = Store.open(tmp_path / "store")
+    assert [(f["fetched"], f["error"]) for f in again.feeds()] == [(1, None), (2, "x")]
