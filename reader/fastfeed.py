@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
 
@@ -31,14 +32,19 @@ from lxml import etree  # type: ignore[import-untyped]
 
 Entry = dict[str, Any]
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=True,  # feedparser ignores comments and processing instructions: the
-    remove_pis=True,  # text around one is one text, as lxml then gives it
-)
+
+
+def _parser() -> Any:
+    """A new parser each time (a parser is not to be shared between threads), one that
+    fetches nothing, expands no entity, loads no DTD and keeps libxml2's size limits."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,  # feedparser ignores comments and processing instructions: the
+        remove_pis=True,  # text around one is one text, as lxml then gives it
+    )
 
 ATOM = "http://www.w3.org/2005/Atom"
 _XML = "http://www.w3.org/XML/1998/namespace"
@@ -166,10 +172,10 @@ def parse(data: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
     head = data[: first.start()] if first else data
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         return None  # a DOCTYPE (and its entities): feedparser's own defences handle it
-    if not _expat_accepts(data):
+    if not well_formed(data):
         return None  # feedparser falls back to its loose parser
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError:
         return None
     if root.getroottree().docinfo.doctype:
@@ -182,8 +188,9 @@ def parse(data: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
         return None
 
 
-def _expat_accepts(data: bytes) -> bool:
-    """Whether expat, as ``xml.sax`` sets it up for feedparser, finds the document well-formed."""
+def well_formed(data: bytes) -> bool:
+    """Whether expat, as ``xml.sax`` sets it up for feedparser, finds the document well-formed:
+    feedparser then reads it with its strict parser, else with its loose one."""
     parser = expat.ParserCreate(None, " ")
     parser.namespace_prefixes = True
     try:
@@ -287,7 +294,11 @@ def _leaf_text(element: Any) -> str:
     return text if text is not None else ""
 
 
-def _content_type(attributes: dict[str, str], default: str) -> str:
+def _content_type(element: Any, default: str) -> str:
+    """The type feedparser gives a title, summary or content: one of the text types, or bail."""
+    if not element.attrib:
+        return default
+    attributes = _attributes(element)
     if "mode" in attributes or "src" in attributes:
         raise _Bail  # base64 or out-of-line content
     kind = str(_FeedParserMixin.map_content_type(attributes.get("type", default)))
@@ -403,11 +414,11 @@ class _Reader:
         """An element of the feed (``scope`` None) or of an entry that reader.feed may read,
         at any depth (``media:title`` in a ``media:group``); else one it must not."""
         if name in _TITLE or name == "media_title":
-            self._title(element, depth, scope, media=name == "media_title")
+            self._title(scope, element, name, depth)
         elif name in _SUMMARY:
-            self._summary(element, _SUMMARY[name], depth, scope)
+            self._summary(scope, element, name, depth)
         elif name in _CONTENT:
-            self._content(element, _CONTENT[name], scope)
+            self._content(scope, element, name, depth)
         else:
             self._inert(element, name, depth, scope)
 
@@ -426,7 +437,7 @@ class _Reader:
             self._enter(child)
             text = _leaf_text(child)
             if part == "title":
-                kind = _content_type(_attributes(child), "text/plain")
+                kind = _content_type(child, "text/plain")
                 if self._pop(text, kind)[0]:
                     self.title_depth = depth + 1
             self._leave()
@@ -474,32 +485,34 @@ class _Reader:
     # --- entries ---------------------------------------------------------------------------
 
     def _entry(self, item: Any, depth: int) -> None:
-        if {"rdf:about", "lastmod", "href"} & _attributes(item).keys():
+        if item.attrib and {"rdf:about", "lastmod", "href"} & _attributes(item).keys():
             raise _Bail  # feedparser reads them as the entry's id, date and link
         scope = _Scope({})
         self.entries.append(scope.data)
         self.title_depth = -1
+        tracking = self.bases is not None
         for child in item:
-            name = _name(child.tag)
-            self._enter(child)
-            if name == "link":
-                self._link(scope.data, child)
-            elif name in ("guid", "id"):
-                self._guid(scope.data, child)
-            elif name in _AUTHOR:
-                self._author(scope.data, child)
-            elif name in _DATES:
-                key = _DATES[name]
-                text = self._pop(_leaf_text(child))[0]
-                scope.data[key] = text
-                scope.data[f"{key}_parsed"] = Date(text)
-            elif name == "source":
-                _leaf_text(child)
-                self.title_depth = -1  # feedparser's _start_source
+            name = _names.get(child.tag) or _name(child.tag)
+            if tracking:
+                self._enter(child)
+            handler = _IN_ENTRY.get(name)
+            if handler is None:
+                self._inert(child, name, depth, scope)
             else:
-                self._element(child, name, depth, scope)
-            self._leave()
+                handler(self, scope, child, name, depth)
+            if tracking:
+                self._leave()
         self.has_content = 0
+
+    def _date(self, scope: _Scope, element: Any, name: str, depth: int) -> None:
+        key = _DATES[name]
+        text = self._pop(_leaf_text(element))[0]
+        scope.data[key] = text
+        scope.data[f"{key}_parsed"] = Date(text)
+
+    def _source(self, scope: _Scope, element: Any, name: str, depth: int) -> None:
+        _leaf_text(element)
+        self.title_depth = -1  # feedparser's _start_source
 
     def _pop(self, text: str, kind: str = "") -> tuple[str, str]:
         """feedparser's ``pop`` for an element that expects text: strip, guess HTML, un-mangle."""
@@ -516,8 +529,8 @@ class _Reader:
             output = output.translate(_cp1252)
         return output, kind
 
-    def _title(self, element: Any, depth: int, scope: _Scope | None, media: bool) -> None:
-        kind = _content_type(_attributes(element), "text/plain")
+    def _title(self, scope: _Scope | None, element: Any, name: str, depth: int) -> None:
+        kind = _content_type(element, "text/plain")
         output, kind = self._pop(_leaf_text(element), kind)
         if not -1 < self.title_depth <= depth:
             if scope is None:
@@ -525,26 +538,27 @@ class _Reader:
                 self.feed["title_detail"] = {"type": kind}
             else:
                 scope.store("title", output, kind, depth)
-        if output and not media:  # media:title leaves title_depth as it was
+        if output and name != "media_title":  # which leaves title_depth as it was
             self.title_depth = depth
 
-    def _summary(self, element: Any, default: str, depth: int, scope: _Scope | None) -> None:
+    def _summary(self, scope: _Scope | None, element: Any, name: str, depth: int) -> None:
         """<description> (HTML unless said otherwise) and <summary> (text unless said otherwise)."""
         has_summary = self.feed_has_summary if scope is None else "summary" in scope.data
         if has_summary and not self.has_content:
-            self._content(element, "text/plain", scope)  # feedparser: a second one is content
+            self._content(scope, element, "content", depth)  # feedparser: a second one is content
             return
-        kind = _content_type(_attributes(element), default)
+        default = _SUMMARY[name]
+        kind = _content_type(element, default)
         output, kind = self._pop(_leaf_text(element), kind)
         if scope is not None:
             scope.store("summary", output, kind, depth)
         elif default == "text/plain":  # a feed's <summary>; its <description> is its subtitle
             self.feed_has_summary = True
 
-    def _content(self, element: Any, default: str, scope: _Scope | None) -> None:
+    def _content(self, scope: _Scope | None, element: Any, name: str, depth: int) -> None:
         """Atom's <content> (text unless said otherwise) and RSS's <content:encoded> (HTML)."""
         self.has_content = 1
-        kind = _content_type(_attributes(element), default)
+        kind = _content_type(element, _CONTENT[name])
         output, kind = self._pop(_leaf_text(element), kind)
         if scope is None:
             self.feed_has_summary = True  # copied there
@@ -552,7 +566,8 @@ class _Reader:
         scope.data.setdefault("content", []).append({"type": kind, "value": output})
         scope.data.setdefault("summary", output)
 
-    def _link(self, entry: Entry, element: Any) -> None:
+    def _link(self, scope: _Scope, element: Any, name: str, depth: int) -> None:
+        entry = scope.data
         attributes = _attributes(element)
         text = _leaf_text(element)
         rel = attributes.setdefault("rel", "alternate")
@@ -571,7 +586,8 @@ class _Reader:
             output = _AMP_REF.sub(r"&\g<1>", output.replace("&amp;", "&"))
         entry["link"] = output
 
-    def _guid(self, entry: Entry, element: Any) -> None:
+    def _guid(self, scope: _Scope, element: Any, name: str, depth: int) -> None:
+        entry = scope.data
         permalink = _attributes(element).get("ispermalink", "true") == "true"
         output = _leaf_text(element).strip()
         if output and permalink:
@@ -582,10 +598,13 @@ class _Reader:
         if permalink:
             entry.setdefault("link", output)
 
-    def _author(self, entry: Entry, element: Any) -> None:
+    def _author(self, scope: _Scope, element: Any, name: str, depth: int) -> None:
+        entry = scope.data
         entry.setdefault("authors", []).append({})
-        self._people(element, entry)
-        text = (element.text or "") + "".join(child.tail or "" for child in element)
+        text = element.text or ""
+        if len(element):
+            self._people(element, entry)
+            text += "".join(child.tail or "" for child in element)
         entry["author"] = self._pop(text)[0]
         _sync_author_detail(entry)
 
@@ -595,6 +614,16 @@ _SUMMARY = {
     **dict.fromkeys(("summary", "itunes_summary"), "text/plain"),
 }
 _CONTENT = {"content": "text/plain", "content_encoded": "text/html", "fullitem": "text/html"}
+_IN_ENTRY: dict[str, Callable[[_Reader, _Scope, Any, str, int], None]] = {
+    "link": _Reader._link,
+    **dict.fromkeys(("guid", "id"), _Reader._guid),
+    **dict.fromkeys(_AUTHOR, _Reader._author),
+    **dict.fromkeys(_DATES, _Reader._date),
+    "source": _Reader._source,
+    **dict.fromkeys((*_TITLE, "media_title"), _Reader._title),
+    **dict.fromkeys(_SUMMARY, _Reader._summary),
+    **dict.fromkeys(_CONTENT, _Reader._content),
+}
 
 
 def _save_author(entry: Entry, key: str, value: str) -> None:

@@ -19,9 +19,9 @@ import feedparser
 import pytest
 
 from bench.corpus import render_feed
-from reader import fastfeed
+from reader import fastfeed, feedsplit
 from reader.errors import SourceError
-from reader.feed import Entries, parse_feed, parse_feed_with_feedparser
+from reader.feed import Entries, parse_feed, parse_feed_with_feedparser, unique
 from tests.conftest import FEED, FIXTURES
 from tests.test_feed import ATOM, RELATIVE
 
@@ -578,3 +578,212 @@ def test_the_feedparser_path_is_feedparser(monkeypatch: pytest.MonkeyPatch) -> N
     assert calls == []
     parse_feed_with_feedparser(FEED.read_bytes(), "feed.xml")
     assert len(calls) == 1
+
+
+# --- a big feed cut across cores -------------------------------------------------------------
+
+
+def test_a_cut_feed_reads_like_the_whole_feed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The importer parses the parts of a cut feed apart (reader.feedsplit): on either path the
+    parts must give the items of the whole, which rules out cutting feeds where feedparser
+    carries state from one item to the next."""
+    monkeypatch.setattr(feedsplit, "MIN_SIZE", 0)
+    cut = 0
+    for kind, make in (("rss", rss_document), ("atom", atom_document)):
+        rng = random.Random(f"split-{kind}")
+        for _ in range(300):
+            data = make(rng)
+            parts = feedsplit.split(data, 3)
+            if len(parts) == 1:
+                continue
+            cut += 1
+            for parse in (parse_feed, parse_feed_with_feedparser):
+                whole = parse(data, "f")
+                pieces = [parse(part, "f") for part in parts]
+                assert unique(i for p in pieces for i in p.items) == whole.items, data.decode()
+                assert sum(p.skipped for p in pieces) == whole.skipped
+    assert cut > 50
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        '<item xml:base="https://cdn.example/"><title>a</title><link>x</link></item>',  # leaks
+        "<itunes:summary>s</itunes:summary><description>d</description>",  # content flag
+        "<content:encoded>c</content:encoded>",
+        "<item><title>x &amp; y < z</title></item>",  # not well-formed: loose parser
+    ],
+)
+def test_feeds_that_carry_state_across_items_are_left_whole(
+    monkeypatch: pytest.MonkeyPatch, channel: str
+) -> None:
+    monkeypatch.setattr(feedsplit, "MIN_SIZE", 0)
+    items = "".join(f"<item><title>t{i}</title><link>l{i}</link></item>" for i in range(6))
+    namespaces = ('xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
+                  'xmlns:content="http://purl.org/rss/1.0/modules/content/"')
+    plain = rss("<title>T</title>" + items, namespaces)
+    assert len(feedsplit.split(plain, 2)) == 2
+    in_head = not channel.startswith("<item")
+    data = rss("<title>T</title>" + (channel + items if in_head else items + channel), namespaces)
+    assert feedsplit.split(data, 2) == [data]
+
+
+# --- shapes of feeds in the wild ------------------------------------------------------------
+
+WILD = {
+    "wordpress": """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+  xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns:atom="http://www.w3.org/2005/Atom" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"
+  xmlns:slash="http://purl.org/rss/1.0/modules/slash/">
+<channel>
+  <title>Example Blog</title>
+  <atom:link href="https://blog.example/feed/" rel="self" type="application/rss+xml" />
+  <link>https://blog.example</link>
+  <description>Just another WordPress site</description>
+  <lastBuildDate>Mon, 04 Mar 2024 10:00:00 +0000</lastBuildDate>
+  <language>en-US</language>
+  <sy:updatePeriod>hourly</sy:updatePeriod>
+  <generator>https://wordpress.org/?v=6.4.3</generator>
+  <image><url>https://blog.example/icon.png</url><title>Example Blog</title>
+    <link>https://blog.example</link><width>32</width><height>32</height></image>
+  <item>
+    <title>Hello world &#8211; again</title>
+    <link>https://blog.example/2024/03/hello-world/</link>
+    <comments>https://blog.example/2024/03/hello-world/#respond</comments>
+    <dc:creator><![CDATA[admin]]></dc:creator>
+    <pubDate>Mon, 04 Mar 2024 09:00:00 +0000</pubDate>
+    <category><![CDATA[Uncategorized]]></category>
+    <guid isPermaLink="false">https://blog.example/?p=1</guid>
+    <description><![CDATA[Welcome to WordPress. This is your first post. [&#8230;]]]></description>
+    <content:encoded><![CDATA[<p>Welcome to WordPress. This is your first post.</p>
+<!-- wp:paragraph --><p>Edit it, then <a href="/start">start writing</a>!</p>
+<figure><img src="/a.jpg" alt=""/><figcaption>A caption</figcaption></figure>]]></content:encoded>
+    <wfw:commentRss>https://blog.example/2024/03/hello-world/feed/</wfw:commentRss>
+    <slash:comments>0</slash:comments>
+  </item>
+</channel>
+</rss>""",
+    "jekyll": """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" >
+<generator uri="https://jekyllrb.com/" version="4.3.2">Jekyll</generator>
+<link href="https://me.github.io/feed.xml" rel="self" type="application/atom+xml" />
+<link href="https://me.github.io/" rel="alternate" type="text/html" />
+<updated>2024-03-04T10:00:00+00:00</updated><id>https://me.github.io/feed.xml</id>
+<title type="html">My &amp;amp; Blog</title><subtitle>Notes</subtitle>
+<author><name>Me</name></author>
+<entry><title type="html">Parsing feeds, fast</title>
+<link href="https://me.github.io/2024/03/04/feeds.html" rel="alternate" type="text/html"
+ title="Parsing feeds, fast" /><published>2024-03-04T10:00:00+00:00</published>
+<updated>2024-03-04T10:00:00+00:00</updated><id>https://me.github.io/2024/03/04/feeds</id>
+<content type="html" xml:base="https://me.github.io/2024/03/04/feeds.html">&lt;p&gt;Some
+&lt;em&gt;text&lt;/em&gt;.&lt;/p&gt;
+
+&lt;p&gt;More.&lt;/p&gt;</content><author><name>Me</name></author><category term="code" />
+<summary type="html">Some text.</summary></entry>
+<entry><title type="html">Second</title><link href="/2024/03/01/second.html" rel="alternate"
+ type="text/html" title="Second" /><published>2024-03-01T10:00:00+00:00</published>
+<id>/2024/03/01/second</id><content type="html"
+ xml:base="https://me.github.io/2024/03/01/second.html">&lt;p&gt;Two.&lt;/p&gt;</content></entry>
+</feed>""",
+    "youtube": """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/"
+ xmlns="http://www.w3.org/2005/Atom">
+ <link rel="self" href="http://www.youtube.com/feeds/videos.xml?channel_id=UCxyz"/>
+ <id>yt:channel:UCxyz</id><yt:channelId>UCxyz</yt:channelId><title>A Channel</title>
+ <link rel="alternate" href="https://www.youtube.com/channel/UCxyz"/>
+ <author><name>A Channel</name><uri>https://www.youtube.com/channel/UCxyz</uri></author>
+ <published>2015-01-01T00:00:00+00:00</published>
+ <entry>
+  <id>yt:video:abc</id><yt:videoId>abc</yt:videoId><yt:channelId>UCxyz</yt:channelId>
+  <title>Video one</title><link rel="alternate" href="https://www.youtube.com/watch?v=abc"/>
+  <author><name>A Channel</name><uri>https://www.youtube.com/channel/UCxyz</uri></author>
+  <published>2024-03-01T12:00:00+00:00</published><updated>2024-03-02T12:00:00+00:00</updated>
+  <media:group>
+   <media:title>Video one</media:title>
+   <media:content url="https://www.youtube.com/v/abc?version=3"
+    type="application/x-shockwave-flash" width="640" height="390"/>
+   <media:thumbnail url="https://i.ytimg.com/vi/abc/hqdefault.jpg" width="480" height="360"/>
+   <media:description>What this video is about.
+
+Links: https://example.com</media:description>
+   <media:community><media:starRating count="10" average="5.00" min="1" max="5"/>
+    <media:statistics views="100"/></media:community>
+  </media:group>
+ </entry>
+</feed>""",
+    "podcast": """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+ xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://www.w3.org/2005/Atom"
+ xmlns:podcast="https://podcastindex.org/namespace/1.0">
+<channel>
+<title>The Show</title><link>https://show.example</link><language>en</language>
+<copyright>2024 Show</copyright><itunes:author>Host</itunes:author>
+<description>A show about things.</description><itunes:summary>A show about things.</itunes:summary>
+<itunes:type>episodic</itunes:type>
+<itunes:owner><itunes:name>Host</itunes:name><itunes:email>host@show.example</itunes:email>
+</itunes:owner><itunes:image href="https://show.example/art.jpg"/>
+<itunes:category text="Technology"/><itunes:explicit>false</itunes:explicit>
+<item>
+<title>Episode 1: Start</title>
+<description><![CDATA[<p>The first episode.</p><p>Notes.</p>]]></description>
+<itunes:summary>The first episode.</itunes:summary>
+<content:encoded><![CDATA[<p>The first episode.</p><p>Notes and links.</p>]]></content:encoded>
+<enclosure url="https://show.example/1.mp3" length="123" type="audio/mpeg"/>
+<guid isPermaLink="false">show-ep-1</guid><pubDate>Fri, 01 Mar 2024 08:00:00 GMT</pubDate>
+<itunes:duration>00:42:00</itunes:duration><itunes:episode>1</itunes:episode>
+<itunes:explicit>false</itunes:explicit>
+<podcast:transcript url="https://show.example/1.vtt" type="text/vtt"/>
+</item>
+</channel>
+</rss>""",
+    "reddit": """<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"
+ xmlns:media="http://search.yahoo.com/mrss/"><category term="python" label="r/python"/>
+<updated>2024-03-04T10:00:00+00:00</updated><icon>https://www.redditstatic.com/icon.png/</icon>
+<id>/r/python.rss</id><link rel="self" href="https://www.reddit.com/r/python.rss"
+ type="application/atom+xml" /><link rel="alternate" href="https://www.reddit.com/r/python"
+ type="text/html" /><subtitle>News about Python</subtitle><title>Python</title>
+<entry><author><name>/u/someone</name><uri>https://www.reddit.com/user/someone</uri></author>
+<category term="python" label="r/python"/><content type="html">&lt;!-- SC_OFF --&gt;&lt;div
+ class="md"&gt;&lt;p&gt;Question about lxml&lt;/p&gt; &lt;/div&gt;&lt;!-- SC_ON --&gt; &amp;#32;
+ submitted by &amp;#32; &lt;a href="https://www.reddit.com/user/someone"&gt; /u/someone
+ &lt;/a&gt;</content><id>t3_abc</id><media:thumbnail url="https://b.thumbs.example/x.jpg" />
+<link href="https://www.reddit.com/r/python/comments/abc/q/" />
+<updated>2024-03-04T09:00:00+00:00</updated><published>2024-03-04T09:00:00+00:00</published>
+<title>Question about lxml</title></entry></feed>""",
+    "news": """<?xml version="1.0" encoding="UTF-8"?>
+<rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"
+ xmlns:media="http://search.yahoo.com/mrss/" xmlns:nyt="http://www.nytimes.com/namespaces/rss/2.0"
+ version="2.0">
+  <channel>
+    <title>NYT &gt; World News</title>
+    <link>https://www.nytimes.com/section/world</link>
+    <atom:link href="https://rss.example/World.xml" rel="self" type="application/rss+xml"/>
+    <description></description><language>en-us</language>
+    <lastBuildDate>Mon, 04 Mar 2024 10:00:00 +0000</lastBuildDate>
+    <image><title>NYT &gt; World News</title><url>https://static.example/logo.png</url>
+      <link>https://www.nytimes.com/section/world</link></image>
+    <item>
+      <title>A Headline About the World</title>
+      <link>https://www.nytimes.com/2024/03/04/world/story.html</link>
+      <guid isPermaLink="true">https://www.nytimes.com/2024/03/04/world/story.html</guid>
+      <atom:link href="https://www.nytimes.com/2024/03/04/world/story.html" rel="standout"/>
+      <description>A summary of the story, in one sentence.</description>
+      <dc:creator>Jane Reporter and John Writer</dc:creator>
+      <pubDate>Mon, 04 Mar 2024 08:00:00 +0000</pubDate>
+      <category domain="http://www.nytimes.com/namespaces/keywords/nyt_geo">Europe</category>
+      <media:content height="1800" medium="image" url="https://static.example/x.jpg"
+       width="1800"/>
+      <media:credit>Photographer for The New York Times</media:credit>
+      <media:description>A caption of the photo.</media:description>
+    </item>
+  </channel>
+</rss>""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WILD))
+def test_feeds_shaped_like_those_in_the_wild_take_the_fast_path(name: str) -> None:
+    data = WILD[name].encode()
+    assert same(data, url="https://site.example/feed")
+    assert same(data, headers={"content-type": "application/xml"})
+    assert parse_feed(data, name).items
