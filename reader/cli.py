@@ -25,14 +25,12 @@ from reader.store import Store
 from reader.text import clean
 
 if TYPE_CHECKING:
+    from reader.config import Config
     from reader.importer import Report
     from reader.refresh import Result
 
 EXIT_ERROR = 1
-# Defaults the configuration file will set.
-JOBS = 8
-PER_HOST = 2
-KEEP_DAYS = 30
+EXIT_USAGE = 2
 
 
 def default_store() -> Path:
@@ -76,6 +74,26 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_feed_commands(commands)
 
+    command = commands.add_parser(
+        "opml", help="follow the feeds of an OPML file, or write the followed feeds as OPML"
+    )
+    actions = command.add_subparsers(dest="opml_command", metavar="ACTION", required=True)
+    action = actions.add_parser(
+        "import", help="follow every feed of an OPML file, without fetching; folders become tags"
+    )
+    action.add_argument("file", metavar="FILE")
+    _add_version(action)
+    action = actions.add_parser(
+        "export", help="write every followed feed as OPML 2.0, tags as folders"
+    )
+    action.add_argument("file", nargs="?", metavar="FILE",
+                        help="where to write it (default: standard output)")
+    _add_version(action)
+
+    commands.add_parser(
+        "config", help="print where the settings file is and every setting in effect"
+    )
+
     commands.add_parser("repair", help="set damaged store files aside and salvage their articles")
     command = commands.add_parser("reset", help="set the whole store aside and start a fresh one")
     command.add_argument("--yes", action="store_true", help="do not ask first")
@@ -113,8 +131,8 @@ def _add_feed_commands(commands: Any) -> None:
         "refresh", help="fetch every followed feed (or those named) and store what is new"
     )
     command.add_argument("urls", nargs="*", metavar="URL", help="only these feeds")
-    command.add_argument("--jobs", type=_positive, default=JOBS, metavar="N",
-                         help=f"fetch N feeds at once (default {JOBS})")
+    command.add_argument("--jobs", type=_positive, metavar="N",
+                         help="fetch N feeds at once (default: the config's jobs, 8)")
 
     command = commands.add_parser("mark-read", help="mark articles read")
     which = command.add_mutually_exclusive_group(required=True)
@@ -125,8 +143,9 @@ def _add_feed_commands(commands: Any) -> None:
     command = commands.add_parser(
         "expire", help="delete read, unstarred articles older than N days (never to return)"
     )
-    command.add_argument("--days", type=_non_negative, default=KEEP_DAYS, metavar="N",
-                         help=f"by their date; undated articles stay (default {KEEP_DAYS})")
+    command.add_argument("--days", type=_non_negative, metavar="N",
+                         help="by their date; undated articles stay (default: the config's "
+                              "keep_days, 30)")
 
 
 def _positive(text: str) -> int:
@@ -209,12 +228,11 @@ def _show(store: Store, article_id: str, as_json: bool) -> int:
 
 
 def _search(store: Store, query: str) -> list[Headline]:
-    from reader.search import Searcher, SearchIndex
+    from reader.index_files import StoredIndex
+    from reader.search import Searcher
 
-    index = SearchIndex()
-    for head, content in store.contents():
-        index.add(head, content)
-    index.complete = True
+    index = StoredIndex.open(store.path / "search")
+    index.sync(store)  # only what changed since it was saved; in memory if it cannot be saved
     found = Searcher(index).search(query, store.headlines())
     return found or []
 
@@ -270,7 +288,7 @@ class _Bar:
         self.draw(done, total)
 
 
-def _refresh(store: Store, urls: list[str], jobs: int) -> int:
+def _refresh(store: Store, urls: list[str], jobs: int, per_host: int) -> int:
     from reader.refresh import refresh
 
     total = len(urls) if urls else sum(1 for feed in store.feeds() if feed["subscribed"])
@@ -279,7 +297,7 @@ def _refresh(store: Store, urls: list[str], jobs: int) -> int:
         return 0
     bar = _Bar(total)
     try:
-        results = refresh(store, urls or None, jobs=jobs, per_host=PER_HOST, progress=bar.result)
+        results = refresh(store, urls or None, jobs=jobs, per_host=per_host, progress=bar.result)
     finally:
         bar.erase()
     return EXIT_ERROR if any(r.error is not None for r in results) else 0
@@ -471,9 +489,57 @@ def _confirm(question: str) -> bool:
         return False
 
 
+def _opml(store: Store, args: argparse.Namespace) -> int:
+    from reader.opml import export_opml, import_opml, read_file
+
+    if args.opml_command == "import":
+        summary = import_opml(store, read_file(args.file), args.file)
+        _out(f"{clean(args.file)}: {summary}\n")
+        return 0
+    data = export_opml(store)
+    if args.file is None:
+        _flush()
+        with _stdout():
+            sys.stdout.buffer.write(data)
+        return 0
+    from reader.storage import write_atomically
+
+    write_atomically(Path(args.file), data)
+    followed = sum(1 for feed in store.feeds() if feed["subscribed"])
+    _out(f"{clean(args.file)}: wrote {followed} feeds\n")
+    return 0
+
+
+def _settings() -> Config:
+    """The settings file's values; what is wrong in it is said on stderr, defaults used."""
+    from reader.config import load_config
+
+    config, warnings = load_config()
+    for warning in warnings:
+        print(f"reader: warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _config() -> int:
+    """The settings file's path (a TOML comment) and every setting in effect, as TOML; what
+    is wrong in the file goes to stderr, and makes the exit status 1."""
+    from reader.config import config_path, effective, load_config
+
+    path = config_path()
+    config, warnings = load_config(path)
+    for warning in warnings:
+        print(f"reader: warning: {warning}", file=sys.stderr)
+    missing = "" if path.exists() else " (no such file: every setting is at its default)"
+    _out(f"# {clean(str(path))}{missing}\n"
+         + "".join(f"{key} = {value}\n" for key, value in effective(config)))
+    return EXIT_ERROR if warnings else 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     path: Path = args.db or default_store()
+    if args.command == "config":
+        return _config()
     if args.command == "repair":
         from reader.repair import repair
 
@@ -489,9 +555,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         _out(f"the old store is now at {reset(path)}; a fresh one starts at {path}\n")
         return 0
     if args.command is None:
-        from reader.ui.app import ReaderApp
+        from reader.ui.app import ReaderApp, require_terminal
 
-        return ReaderApp(path).run() or 0
+        if (no_terminal := require_terminal()) is not None:
+            print(no_terminal, file=sys.stderr)
+            return EXIT_USAGE
+        app = ReaderApp(path)
+        app.run()
+        return app.return_code or 0
     store = Store.open(path)
     for notice in store.notices:  # an upgrade of the store's format, say
         print(f"reader: {notice}", file=sys.stderr)
@@ -500,8 +571,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         reports = import_sources(store, args.sources, progress=_print_report)
         return EXIT_ERROR if any(r.error for r in reports) else 0
+    if args.command == "opml":
+        return _opml(store, args)
     if args.command == "refresh":
-        return _refresh(store, args.urls, args.jobs)
+        config = _settings()
+        return _refresh(store, args.urls, args.jobs or config.jobs, config.per_host)
     if args.command == "add":
         return _add(store, args)
     if args.command == "remove":
@@ -511,7 +585,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "feeds":
         _feeds(store, args.json)
     elif args.command == "expire":
-        _expire(store, args.days)
+        _expire(store, _settings().keep_days if args.days is None else args.days)
     elif args.command == "list":
         heads = store.headlines()
         _print_heads(heads if args.limit is None else heads[: max(args.limit, 0)], args.json)

@@ -342,4 +342,15 @@ def import_sources(
                 finish_one()
         while pending:
             finish_one()
+    if any(r.counts and (r.counts.added or r.counts.updated) for r in reports):
+        update_index(store)
     return reports
+
+
+def update_index(store: Store) -> None:
+    """Index the new and changed articles now, so that the next launch or `reader search`
+    finds them at once. The index is derived data: if this fails, the app rebuilds it."""
+    from reader.index_files import StoredIndex
+
+    with contextlib.suppress(ReaderError):
+        StoredIndex.open(store.path / "search").sync(store)

@@ -39,6 +39,7 @@ from reader.importer import (
     parse_part,
     read,
     store_source,
+    update_index,
 )
 from reader.schema import Record
 from reader.store import Batch, Counts, Store
@@ -123,6 +124,8 @@ def refresh(
             due.append(feed)
     if due:
         _Run(store, timeout, report).run(due, jobs, per_host, cancelled or (lambda: False))
+    if any(r.counts and (r.counts.added or r.counts.updated) for r in results):
+        update_index(store)  # searched at once, by the app and by `reader search`
     return results
 
 

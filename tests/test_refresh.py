@@ -236,7 +236,8 @@ def test_a_304_parses_nothing_and_writes_only_the_fetched_time(
     follow(store, site.url("/f"))
     refresh(store)
     before = feed_of(store, site.url("/f"))
-    files = {p.name: p.read_bytes() for p in store.path.iterdir() if p.name != "feeds.json"}
+    files = {p.name: p.read_bytes() for p in store.path.rglob("*")
+             if p.is_file() and p.name != "feeds.json"}
     parsed: list[str] = []
     real = reader.refresh.parse_part
     monkeypatch.setattr(reader.refresh, "parse_part",
@@ -249,7 +250,8 @@ def test_a_304_parses_nothing_and_writes_only_the_fetched_time(
     assert {k: v for k, v in after.items() if k != "fetched"} == {
         k: v for k, v in before.items() if k != "fetched"
     }
-    assert {p.name: p.read_bytes() for p in store.path.iterdir() if p.name != "feeds.json"} \
+    assert {p.name: p.read_bytes() for p in store.path.rglob("*")
+            if p.is_file() and p.name != "feeds.json"} \
         == files
 
 
