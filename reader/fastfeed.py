@@ -1,16 +1,21 @@
 """The fast path: well-formed RSS 2.0 and Atom 1.0 read with lxml, exactly as feedparser reads them.
 
-feedparser is pure Python (about 0.3 ms an item) and stays the parser of record. This module
-returns what :func:`feedparser.parse` would have returned for the keys :mod:`reader.feed` reads
-(the feed's title, and per entry title, link, guid, author, content, summary and dates), built
-by replaying feedparser's own rules on lxml's tree: the same encoding detection (feedparser's
-``convert_to_utf8``), the same well-formedness verdict (expat, which feedparser's strict parser
-uses, must accept the document too), the same handler semantics for every element it models.
-Whatever it does not model exactly makes it give up (``None``), and the caller falls back to
-feedparser: a DOCTYPE, ``xml:base``, another dialect, XHTML or base64 content, an element that
-feedparser would map onto one of those keys in a way not modelled here (``media:title``,
-``<abstract>``, an unknown namespace reusing a handled name, ...). ``tests/test_fastfeed.py``
-holds the differential test that keeps the two paths identical.
+feedparser is pure Python (about 0.4 ms an item here) and stays the parser of record. This
+module returns what :func:`feedparser.parse` would have returned for the keys :mod:`reader.feed`
+reads (the feed's title, and per entry title, link, guid, author, content, summary and dates),
+by replaying feedparser's own rules on lxml's tree in document order: the same encoding
+detection (feedparser's ``convert_to_utf8``), the same well-formedness verdict (expat, which
+feedparser's strict parser uses, must accept the document), the same handler semantics for every
+element it models, quirks included (the first non-empty title wins, a second summary is
+content, a guid is the link only if no <link> came first, an xml:base set inside an entry stays
+for the entries after it, a text that looks like UTF-8 read as Latin-1 is repaired...).
+
+Whatever it does not model exactly makes it give up (``None``) and the caller asks feedparser:
+a DOCTYPE (and so any entity), another dialect (RSS 0.9x and 1.0, Atom 0.3), XHTML or base64
+content, markup inside a text element, an element feedparser would map onto one of those keys
+in a way not modelled here (``<abstract>``, ``itunes:owner`` in an entry, an unknown namespace
+reusing a handled name, ...). ``tests/test_fastfeed.py`` holds the differential test that keeps
+the two paths identical.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from xml.parsers import expat
 
 from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
-from feedparser.encodings import convert_to_utf8
+from feedparser.encodings import RE_XML_PI_ENCODING, convert_to_utf8, parse_content_type
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
@@ -31,20 +36,6 @@ from feedparser.util import FeedParserDict
 from lxml import etree  # type: ignore[import-untyped]
 
 Entry = dict[str, Any]
-
-
-
-def _parser() -> Any:
-    """A new parser each time (a parser is not to be shared between threads), one that
-    fetches nothing, expands no entity, loads no DTD and keeps libxml2's size limits."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,  # feedparser ignores comments and processing instructions: the
-        remove_pis=True,  # text around one is one text, as lxml then gives it
-    )
 
 ATOM = "http://www.w3.org/2005/Atom"
 _XML = "http://www.w3.org/XML/1998/namespace"
@@ -164,10 +155,13 @@ def parse(data: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
     ``headers`` are the response headers feedparser would be given (they choose the encoding).
     None means: not a feed this path reads exactly; ask feedparser.
     """
-    result: dict[str, Any] = {}
-    data = convert_to_utf8(headers, data, result)
-    if not result.get("encoding"):
-        return None  # feedparser's loose parser reads it
+    converted = _declared_utf8(data, headers)
+    if converted is None:
+        result: dict[str, Any] = {}
+        converted = convert_to_utf8(headers, data, result)
+        if not result.get("encoding"):
+            return None  # feedparser's loose parser reads it
+    data = converted
     first = _FIRST_ELEMENT.search(data)
     head = data[: first.start()] if first else data
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
@@ -186,6 +180,46 @@ def parse(data: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
         return _Reader(root, track_base).read()
     except _Bail:
         return None
+
+
+def _parser() -> Any:
+    """A new parser each time (a parser is not to be shared between threads), one that
+    fetches nothing, expands no entity, loads no DTD and keeps libxml2's size limits."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,  # feedparser ignores comments and processing instructions: the
+        remove_pis=True,  # text around one is one text, as lxml then gives it
+    )
+
+
+_XML_DECLARATION = re.compile(rb"^<\?xml[^>]*?>")  # feedparser's RE_XML_DECLARATION, on bytes
+_UTF8_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>"  # the one feedparser writes
+
+
+def _declared_utf8(data: bytes, headers: dict[str, str]) -> bytes | None:
+    """What feedparser's ``convert_to_utf8`` makes of a document that can only be UTF-8 to it,
+    without decoding and re-encoding megabytes: no byte-order mark, ``encoding="utf-8"``
+    declared, and no Content-Type or an XML one with no other charset. Else None: ask
+    ``convert_to_utf8``. (Bytes that are not UTF-8 after all are refused by expat next, and
+    feedparser reads the feed.)"""
+    if not data.startswith(b"<?xml"):
+        return None
+    declared = RE_XML_PI_ENCODING.match(data)
+    if declared is None or declared.group(1).lower() != b"utf-8":
+        return None
+    if "content-type" in headers:
+        kind, charset = parse_content_type(headers["content-type"])
+        xml = kind in ("application/xml", "application/xml-dtd",
+                       "application/xml-external-parsed-entity")
+        xml = xml or (kind.startswith("application/") and kind.endswith("+xml"))
+        if not xml or charset.lower() not in ("", "utf-8"):
+            return None
+    declaration = _XML_DECLARATION.match(data)
+    assert declaration is not None  # data starts with "<?xml" and holds a '?>' after it
+    return _UTF8_DECLARATION + data[declaration.end() :]
 
 
 def well_formed(data: bytes) -> bool:

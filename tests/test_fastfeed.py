@@ -64,6 +64,7 @@ def test_every_fixture_parses_the_same_on_both_paths(path: Path) -> None:
     same(data, url=BASE)
     same(data, headers={"content-type": "application/rss+xml; charset=utf-8"}, url=BASE)
     same(data, headers={"content-type": "text/xml"})  # us-ascii by RFC 3023
+    same(data, headers={"etag": '"1"'})  # no Content-Type: ISO-8859-1 unless declared
 
 
 def test_the_fixture_feed_takes_the_fast_path() -> None:
@@ -531,10 +532,16 @@ def variants(data: bytes, rng: random.Random) -> list[tuple[bytes, dict[str, str
     elif roll < 0.5:
         latin = data.replace(b'encoding="utf-8"', b'encoding="iso-8859-1"')
         out.append((latin.decode().encode("latin-1", "xmlcharrefreplace"), {}, ""))
+        out.append((latin, {}, ""))  # UTF-8 bytes declared Latin-1: read as Latin-1
     elif roll < 0.6:
         out.append((data.decode().encode("utf-16"), {}, ""))
     elif roll < 0.7:
         out.append((b"\xef\xbb\xbf" + data, {}, ""))
+    elif roll < 0.8:
+        upper = data.replace(b'encoding="utf-8"', b'encoding="UTF-8"')
+        out.append((upper, {"content-type": "application/rss+xml; charset=UTF-8"}, BASE))
+    elif roll < 0.9:  # no declaration, and headers without a type: ISO-8859-1 to feedparser
+        out.append((data.split(b"\n", 1)[1], {"etag": '"1"'}, ""))
     return out
 
 
