@@ -1,7 +1,8 @@
-"""SVG snapshots of the main screens at 80x24 and 160x48 (look at them: tests/__snapshots__).
+"""SVG snapshots of the main screens at 80x24, 120x40 and 160x48 (look at them:
+tests/__snapshots__).
 
 The store is filled from the fixtures, so dates, authors and links are those of the RSS feed
-and every run draws the same screen.
+and every run draws the same screen; the user's own settings file is never read.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from textual.pilot import Pilot
 
 from reader.ui.app import ReaderApp
 from tests.conftest import settle
+from tests.test_ui_feeds import fill_feeds_store
 
 SIZES = [(80, 24), (120, 40), (160, 48)]
+
+
+@pytest.fixture(autouse=True)
+def no_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own settings file (keys, theme) must not change what these tests see."""
+    monkeypatch.setenv("READER_CONFIG", str(tmp_path / "no-settings.toml"))
 
 
 async def indexed(pilot: Pilot[None]) -> None:
@@ -61,3 +69,15 @@ def test_help_screen(snap_compare, feed_store: Path, size: tuple[int, int]) -> N
     """The key reference over the reader."""
     keys = _keys("question_mark")
     assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=keys)
+
+
+@pytest.mark.parametrize(("size", "keys"), [((80, 24), ("f", "j", "j", "j", "j", "j")),
+                                            ((160, 48), ("f", "j", "j", "j", "j", "j"))],
+                         ids=["80x24-picker", "160x48-column"])
+def test_feeds_pane(snap_compare, tmp_path: Path, size: tuple[int, int],  # type: ignore[no-untyped-def]
+                    keys: tuple[str, ...]) -> None:
+    """The feeds: All, Unread, Starred, the tags, the feeds with unread counts, a failed one
+    (!) under the cursor with its error in the detail lines, a gone one (×). A picker at 80
+    columns, a column at 160."""
+    store = fill_feeds_store(tmp_path / "store")
+    assert snap_compare(ReaderApp(store), terminal_size=size, run_before=_keys(*keys))

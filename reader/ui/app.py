@@ -1,8 +1,9 @@
 """The reader app: hosts the main screen and dialogs, quits cleanly, hands links to browsers.
 
-The App holds only what is the whole program's: quitting (q, Ctrl+C, SIGTERM, SIGHUP all
-save what is unsaved and restore the terminal), the key help, and the browser hand-over. The
-reading itself lives in :class:`MainScreen`.
+The App holds only what is the whole program's: the settings (read once at start: key
+overrides, theme, refresh interval), quitting (q, Ctrl+C, SIGTERM, SIGHUP all save what is
+unsaved and restore the terminal), the key help, the theme picker, and the browser hand-over.
+The reading itself lives in :class:`MainScreen`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding, Keymap
+from textual.theme import Theme
 from textual.widget import Widget
 
+from reader.config import ConfigError, load_config, save_theme
 from reader.links import Browser, browser_for, openable, refusal
 from reader.store import Store
+from reader.text import clean, clip
 from reader.ui.article_view import ArticleView
+from reader.ui.feeds_pane import FeedList
 from reader.ui.headlines import HeadlineList
 from reader.ui.help_screen import HelpScreen, key_rows
 from reader.ui.main_screen import MainScreen
@@ -38,7 +43,7 @@ class ReaderApp(App[None]):
     CSS_PATH = "reader.tcss"
     TITLE = "reader"
     ENABLE_COMMAND_PALETTE = False
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (160, "-wider")]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="reader.quit",
                 tooltip="Quit (what is unsaved is saved first)"),
@@ -47,13 +52,25 @@ class ReaderApp(App[None]):
                 tooltip="Quit (what is unsaved is saved first)"),
         Binding("question_mark", "help", "Keys", key_display="?", id="reader.help",
                 tooltip="This list of keys"),
+        Binding("T", "change_theme", "Theme", show=False, id="reader.theme",
+                tooltip="Choose a colour theme (it is remembered)"),
     ]
 
-    def __init__(self, store_path: Path, *, refresh_seconds: float = 3.0) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        refresh_seconds: float = 3.0,
+        config_path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.store_path = store_path
-        self.main = MainScreen(store_path, refresh_seconds=refresh_seconds)
+        # A small file read once, before the first frame: keys and theme apply from the start.
+        self.config_path = config_path
+        self.config, self.config_warnings = load_config(config_path)
+        self.main = MainScreen(store_path, refresh_seconds=refresh_seconds, config=self.config)
         self.keymap: Keymap = {}  # what set_keymap was given, for the help screen
+        self._theme_saved = self.config.theme  # the theme the settings file names
         self._finished = False
 
     @property
@@ -61,6 +78,7 @@ class ReaderApp(App[None]):
         return self.main.store
 
     def on_mount(self) -> None:
+        self.apply_config()
         self.push_screen(self.main)
         loop = asyncio.get_running_loop()
         for signum in SIGNALS:
@@ -88,6 +106,50 @@ class ReaderApp(App[None]):
             for signum in SIGNALS:
                 loop.remove_signal_handler(signum)
 
+    # --- settings --------------------------------------------------------------------------
+
+    def apply_config(self) -> None:
+        """Key overrides and theme from the settings file; whatever is wrong is said in one
+        notification and left at its default."""
+        warnings = list(self.config_warnings)
+        known = binding_ids()
+        keymap = {}
+        for binding_id, keys in self.config.keys.items():
+            if binding_id in known:
+                keymap[binding_id] = keys
+            else:
+                warnings.append(f"keys.{clip(clean(binding_id), 60)}: no such key binding, "
+                                "ignored (the README lists the ids)")
+        if keymap:
+            self.set_keymap(keymap)
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        else:
+            warnings.append(f"theme: no theme called {clip(clean(self.config.theme), 40)!r}; "
+                            f"using {self.theme} (T chooses one)")
+        if warnings:
+            self.notify("\n".join(warnings), title="Settings (the others apply)",
+                        severity="warning", markup=False, timeout=20)
+        self.theme_changed_signal.subscribe(self, self.theme_chosen)
+
+    def action_change_theme(self) -> None:
+        """T: the theme picker (Textual's command palette of themes)."""
+        self.search_themes()
+
+    def theme_chosen(self, theme: Theme) -> None:
+        if theme.name != self._theme_saved:
+            self._theme_saved = theme.name
+            self.remember_theme(theme.name)
+
+    @work(thread=True, group="settings")
+    def remember_theme(self, name: str) -> None:
+        """Write the chosen theme into the settings file, off the UI thread."""
+        try:
+            save_theme(self.config_path, name)
+        except ConfigError as error:
+            self.call_from_thread(self.notify, str(error), title="Theme not remembered",
+                                  severity="warning", markup=False)
+
     # --- keys ------------------------------------------------------------------------------
 
     def set_keymap(self, keymap: Keymap) -> None:
@@ -100,11 +162,7 @@ class ReaderApp(App[None]):
 
     def action_help(self) -> None:
         """The help, from the bindings of the app, the main screen and its panes."""
-        nodes: list[type[App[None]] | type[Widget]] = [
-            HeadlineList, ArticleView, MainScreen, ReaderApp,
-        ]
-        bindings = [binding for node in nodes for binding in node.BINDINGS]
-        self.push_screen(HelpScreen(key_rows(self, bindings, self.keymap)))
+        self.push_screen(HelpScreen(key_rows(self, all_bindings(), self.keymap)))
 
     # --- links -----------------------------------------------------------------------------
 
@@ -159,3 +217,18 @@ class ReaderApp(App[None]):
             self.call_from_thread(
                 self.notify, f"cannot open the browser: {reason}", severity="error", markup=False
             )
+
+
+def all_bindings() -> list[Binding]:
+    """Every binding of the app, the main screen and its panes, in the help's order (the
+    lists' keys first)."""
+    nodes: list[type[App[None]] | type[Widget]] = [
+        HeadlineList, FeedList, ArticleView, MainScreen, ReaderApp,
+    ]
+    return [binding for node in nodes for binding in Binding.make_bindings(node.BINDINGS)]
+
+
+def binding_ids() -> set[str]:
+    """The ids a settings file may rebind (the help screen's own close key too)."""
+    bindings = [*all_bindings(), *Binding.make_bindings(HelpScreen.BINDINGS)]
+    return {binding.id for binding in bindings if binding.id}

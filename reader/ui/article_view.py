@@ -80,21 +80,21 @@ def render_article(head: Headline, content: Content | None, query: Query) -> Tex
 class ArticleView(VerticalScroll, can_focus=True):
     """Scrolls the open article; space pages, like a pager."""
 
-    # Same ids and words as the list's keys (see HeadlineList): one row each in the help.
+    # Same ids and words as the lists' keys (see CursorList): one row each in the help.
     # Space pages the article from anywhere: it is the screen's key, not this pane's.
     BINDINGS = [
         Binding("j,down", "scroll_down", "Down", show=False, id="reader.down",
-                tooltip="Next headline; scroll the article down"),
+                tooltip="Next headline or feed; scroll the article down"),
         Binding("k,up", "scroll_up", "Up", show=False, id="reader.up",
-                tooltip="Previous headline; scroll the article up"),
+                tooltip="Previous headline or feed; scroll the article up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="reader.page_down",
                 tooltip="Page the list or the article down"),
         Binding("pageup", "page_up", "Page up", show=False, id="reader.page_up",
                 tooltip="Page the list or the article up"),
         Binding("g,home", "scroll_home", "First", show=False, id="reader.first",
-                tooltip="First headline; top of the article"),
+                tooltip="First headline or feed; top of the article"),
         Binding("G,end", "scroll_end", "Last", show=False, id="reader.last",
-                tooltip="Last headline; end of the article"),
+                tooltip="Last headline or feed; end of the article"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -1,8 +1,5 @@
-"""The headline list: a virtual list that renders only the rows on screen.
-
-OptionList and DataTable measure every row up front (seconds at 100,000 rows); this widget keeps
-a plain list of headlines and builds a row's strip only when that row is visible.
-"""
+"""The headline list: a virtual list that renders only the rows on screen (see
+:class:`CursorList`): a plain list of headlines, a row's strip built only when it is visible."""
 
 from __future__ import annotations
 
@@ -13,48 +10,47 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
-from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.article import Headline
 from reader.text import clean
+from reader.ui.cursor_list import CursorList
 
 FEED_WIDTH = 12  # at most; a sixth of the row on narrow lists, none when every row is one feed
-DATE_WIDTH = 9  # "14 Sep" this year, "14 Sep 22" before: the title gets the width
+DATE_WIDTH = 9  # the widest date column, "14 Sep 22"; "14 Sep" (this year) needs 6
+NO_DATE = "no date"
 
 
 def short_date(head: Headline, this_year: int) -> str:
     when = head.published_at
     if when is None:
-        return "no date"
+        return NO_DATE
     return when.strftime("%d %b" if when.year == this_year else "%d %b %y")
 
 
-class HeadlineList(ScrollView, can_focus=True):
-    """Headlines newest first; the cursor row is highlighted, unread rows are bold."""
+def date_width(rows: Sequence[Headline], this_year: int) -> int:
+    """The date column's width: 0 if no row has a date, 6 for "14 Sep" (this year), 7 for "no
+    date", 9 for "14 Sep 22": the title gets what the dates do not need."""
+    start = datetime(this_year, 1, 1, tzinfo=UTC).timestamp()
+    end = datetime(this_year + 1, 1, 1, tzinfo=UTC).timestamp()
+    dated = undated = older = False
+    for head in rows:
+        when = head.published
+        if when is None:
+            undated = True
+        else:
+            dated = True
+            if not start <= when < end:
+                older = True
+                break
+    if not dated:
+        return 0
+    return DATE_WIDTH if older else len(NO_DATE) if undated else 6
 
-    # The ids are shared with the article pane's scrolling keys: one id, one row in the help,
-    # and a keymap entry moves both.
-    BINDINGS = [
-        Binding("j,down", "cursor(1)", "Down", show=False, id="reader.down",
-                tooltip="Next headline; scroll the article down"),
-        Binding("k,up", "cursor(-1)", "Up", show=False, id="reader.up",
-                tooltip="Previous headline; scroll the article up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="reader.page_down",
-                tooltip="Page the list or the article down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="reader.page_up",
-                tooltip="Page the list or the article up"),
-        Binding("g,home", "jump(0)", "First", show=False, id="reader.first",
-                tooltip="First headline; top of the article"),
-        Binding("G,end", "jump(-1)", "Last", show=False, id="reader.last",
-                tooltip="Last headline; end of the article"),
-        Binding("enter", "open", "Open", show=False, id="reader.open",
-                tooltip="Open the headline (or click it); marks it read"),
-    ]
+
+class HeadlineList(CursorList):
+    """Headlines newest first; the cursor row is highlighted, unread rows are bold."""
 
     COMPONENT_CLASSES = {
         "headlines--cursor",
@@ -63,8 +59,6 @@ class HeadlineList(ScrollView, can_focus=True):
         "headlines--feed",
         "headlines--star",
     }
-
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
     class Opened(Message):
         """The user asked to read a headline (Enter or a click)."""
@@ -77,9 +71,13 @@ class HeadlineList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows: Sequence[Headline] = []
         self.show_feed = True
-        self.show_date = True
         self._year = datetime.now(UTC).year
+        self.date_width = 0
         self._cache: dict[tuple[object, ...], Strip] = {}
+
+    @property
+    def show_date(self) -> bool:
+        return self.date_width > 0
 
     # --- content ---------------------------------------------------------------------------
 
@@ -88,9 +86,9 @@ class HeadlineList(ScrollView, can_focus=True):
         self.rows = rows
         first = rows[0].feed if rows else ""
         self.show_feed = any(head.feed != first for head in rows)
-        self.show_date = any(head.published is not None for head in rows)
+        self.date_width = date_width(rows, self._year)
         self._cache.clear()
-        self.virtual_size = Size(0, len(rows))
+        self._set_size()
         position = 0
         if keep is not None:
             position = next((i for i, head in enumerate(rows) if head.id == keep.id), 0)
@@ -109,58 +107,12 @@ class HeadlineList(ScrollView, can_focus=True):
         keyed by the flags, so only changed rows are drawn again."""
         self.refresh()
 
-    # --- movement --------------------------------------------------------------------------
-
-    def validate_cursor(self, cursor: int) -> int:
-        return max(0, min(cursor, len(self.rows) - 1))
-
-    @property
-    def page_height(self) -> int:
-        return max(self.scrollable_content_region.height, 1)
-
-    def scroll_to_cursor(self) -> None:
-        """Scroll the least that shows the cursor row."""
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + self.page_height:
-            self.scroll_to(y=self.cursor - self.page_height + 1, animate=False, immediate=True)
-
-    def watch_cursor(self, old: int, new: int) -> None:
-        self.scroll_to_cursor()
-        for row in (old, new):
-            self.refresh(Region(0, row - self.scroll_offset.y, self.size.width, 1))
-
-    def action_cursor(self, delta: int) -> None:
-        self.cursor += delta
-
-    def action_page(self, direction: int) -> None:
-        """Scroll a page and move the cursor a page, as far as the list goes: the cursor stays
-        on screen, on the same line of the view where it can."""
-        height = self.page_height
-        top = max(0, min(self.scroll_offset.y + direction * height, len(self.rows) - height))
-        self.scroll_to(y=top, animate=False, immediate=True)
-        self.cursor = max(top, min(self.cursor + direction * height, top + height - 1))
-
-    def action_jump(self, row: int) -> None:
-        self.cursor = row if row >= 0 else len(self.rows) - 1
-
     def action_open(self) -> None:
         if self.current is not None:
             self.post_message(self.Opened(self.current))
 
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        row = offset.y + self.scroll_offset.y
-        if 0 <= row < len(self.rows):
-            self.cursor = row
-            self.action_open()
-
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
-        self.virtual_size = Size(0, len(self.rows))
 
     # --- rendering -------------------------------------------------------------------------
 
@@ -172,7 +124,7 @@ class HeadlineList(ScrollView, can_focus=True):
         head = self.rows[row]
         selected = row == self.cursor
         key = (row, id(head), head.read, head.starred, selected, self.has_focus, width,
-               self.show_feed, self.show_date)
+               self.show_feed, self.date_width)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 1000:
@@ -194,8 +146,8 @@ class HeadlineList(ScrollView, can_focus=True):
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append("★" if head.starred else " ", part("star"))
         line.append("● " if unread else "  ", part("unread"))
-        if self.show_date:
-            line.append(f"{short_date(head, self._year):<{DATE_WIDTH}} ", part("date"))
+        if self.date_width:
+            line.append(f"{short_date(head, self._year):<{self.date_width}} ", part("date"))
         if self.show_feed:
             feed = Text(clean(head.feed), no_wrap=True, overflow="ellipsis", end="")
             feed.truncate(min(FEED_WIDTH, width // 6), pad=True)

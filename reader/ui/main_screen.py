@@ -1,10 +1,12 @@
-"""The main screen: search bar, headline list, article pane and footer over one :class:`Store`.
+"""The main screen: search bar, feeds pane, headline list, article pane and footer over one
+:class:`Store`.
 
-Threading: the UI thread never touches the disk. Store calls that read or write files
-(opening an article, flag writes, the periodic check for other processes' changes) run one at
-a time, in order, on a background "store lane" (thread workers draining one queue under one
-lock), and post a message back. Building the search index and searching run in their own
-thread workers over what is in memory and the articles' text.
+Threading: the UI thread never calls the store. Store calls (opening an article, flag writes,
+the list of the chosen feed and its counts, the periodic check for other processes' changes)
+run one at a time, in order, on a background "store lane" (thread workers draining one queue
+under one lock), and post a message back: even an in-memory call takes the store's lock, which
+a refresh holds while it merges a feed. A refresh runs in its own thread worker (it takes the
+store's lock per feed), and so do building the search index and searching.
 """
 
 from __future__ import annotations
@@ -20,22 +22,31 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content as Plain
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from reader.article import Content, Headline
+from reader.config import Config
 from reader.errors import ReaderError
 from reader.index_files import StoredIndex
+from reader.refresh import Result, refresh
+from reader.schema import Record
 from reader.search import Query, Searcher
 from reader.seed import seed_first_run
 from reader.store import Store
+from reader.text import clean
 from reader.ui.article_view import ArticleView
+from reader.ui.feeds_pane import ALL, FeedList, FeedsPane, Tally, View, entries, in_view, tally
 from reader.ui.headlines import HeadlineList
 from reader.ui.search_bar import SearchBar
 
 Flag = Literal["read", "starred"]
+RELOAD_EVERY = 0.5  # seconds: during a refresh, the list and counts are redrawn this often
+SHOWN_ERRORS = 5  # failed feeds named in the notification after a refresh
 
 
 class FirstScreen(Message):
@@ -66,6 +77,19 @@ class StoreChanged(Message):
         self.articles = articles
 
 
+class ViewLoaded(Message):
+    """The lane read the store: the rows of ``view``, every feed, and the counts per feed."""
+
+    def __init__(
+        self, view: View, rows: list[Headline], feeds: list[Record], tallies: dict[str, Tally]
+    ) -> None:
+        super().__init__()
+        self.view = view
+        self.rows = rows
+        self.feeds = feeds
+        self.tallies = tallies
+
+
 class IndexProgress(Message):
     def __init__(self, done: int, total: int) -> None:
         super().__init__()
@@ -76,9 +100,10 @@ class IndexProgress(Message):
 class SearchDone(Message):
     """A search finished; ``found`` is None if it gave way to a newer query."""
 
-    def __init__(self, text: str, found: list[Headline] | None) -> None:
+    def __init__(self, text: str, generation: int, found: list[Headline] | None) -> None:
         super().__init__()
         self.text = text
+        self.generation = generation
         self.found = found
 
 
@@ -91,13 +116,44 @@ class ArticleLoaded(Message):
 
 
 class FlagWritten(Message):
-    """A flag write ended; ``error`` says why it was not saved."""
+    """A flag write ended; ``changed`` if it changed the store; ``error`` says why it was not
+    saved."""
 
-    def __init__(self, head: Headline, flag: Flag, value: bool, error: str = "") -> None:
+    def __init__(
+        self, head: Headline, flag: Flag, value: bool, changed: bool = False, error: str = ""
+    ) -> None:
         super().__init__()
         self.head = head
         self.flag = flag
         self.value = value
+        self.changed = changed
+        self.error = error
+
+
+class MarkedRead(Message):
+    """A mark-all (``read``) or its undo (not ``read``) ended: ``ids`` are the articles it
+    changed; ``error`` says why nothing was."""
+
+    def __init__(self, ids: list[str], read: bool, error: str = "") -> None:
+        super().__init__()
+        self.ids = ids
+        self.read = read
+        self.error = error
+
+
+class RefreshProgress(Message):
+    def __init__(self, result: Result, done: int, total: int) -> None:
+        super().__init__()
+        self.result = result
+        self.done = done
+        self.total = total
+
+
+class RefreshDone(Message):
+    def __init__(self, results: list[Result], automatic: bool, error: str = "") -> None:
+        super().__init__()
+        self.results = results
+        self.automatic = automatic
         self.error = error
 
 
@@ -107,37 +163,72 @@ class Problem(Message):
         self.error = error
 
 
+def refresh_summary(results: list[Result]) -> tuple[str, bool]:
+    """The notification after a refresh, and whether any feed failed."""
+    if not results:
+        return "No feeds to refresh: `reader add URL` follows one.", False
+    added = sum(r.counts.added for r in results if r.counts is not None)
+    failed = [r for r in results if r.error is not None]
+    lines = [f"{_many(len(results), 'feed')} refreshed: {_many(added, 'new article')}"
+             + (f", {len(failed)} failed:" if failed else "")]
+    lines += [str(r) for r in failed[:SHOWN_ERRORS]]
+    if len(failed) > SHOWN_ERRORS:
+        lines.append(f"and {len(failed) - SHOWN_ERRORS} more (the feeds pane marks them !)")
+    return "\n".join(clean(line) for line in lines), bool(failed)
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count} {thing}{'s' * (count != 1)}"
+
+
 class MainScreen(Screen[None]):
     """Read the store: type to search, Enter to read, n for the next unread article."""
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", id="reader.search",
-                tooltip="Search as you type; Enter goes back to the list"),
+                tooltip="Search the list as you type; Enter goes back to it"),
+        Binding("f", "feeds", "Feeds", id="reader.feeds",
+                tooltip="Feeds and tags (a picker when narrow); Enter chooses"),
         Binding("n", "next_unread(1)", "Next", id="reader.next_unread",
                 tooltip="Open the next unread article"),
         Binding("p", "next_unread(-1)", "Previous", show=False, id="reader.previous_unread",
                 tooltip="Open the previous unread article"),
         Binding("r", "toggle_read", "Read", id="reader.toggle_read",
                 tooltip="Toggle read: the open article, else the cursor's"),
-        Binding("s", "toggle_star", "Star", id="reader.toggle_star",
+        Binding("s", "toggle_star", "Star", show=False, id="reader.toggle_star",
                 tooltip="Toggle star: the open article, else the cursor's"),
+        Binding("A", "mark_all_read", "All read", show=False, id="reader.mark_all_read",
+                tooltip="Mark every article in the list read (as searched)"),
+        Binding("u", "undo", "Undo", show=False, id="reader.undo",
+                tooltip="Undo the last A: those articles unread again"),
+        Binding("R", "refresh", "Refresh", id="reader.refresh",
+                tooltip="Refresh every feed in the background"),
         Binding("o", "open_link", "Link", id="reader.open_link",
                 tooltip="Open the link in a browser (http and https only)"),
         Binding("z", "zoom", "Zoom", id="reader.zoom",
                 tooltip="Give the article the whole screen, and back"),
+        Binding("less_than_sign", "split(-1)", "Narrower list", show=False, key_display="<",
+                id="reader.shrink_list", tooltip="Give the article more room, the list less"),
+        Binding("greater_than_sign", "split(1)", "Wider list", show=False, key_display=">",
+                id="reader.grow_list", tooltip="Give the list more room, the article less"),
         Binding("space", "page_article", "Page article", show=False, id="reader.page_article",
                 tooltip="Page the article down"),
         Binding("escape", "back", "Back", show=False, id="reader.back",
-                tooltip="Back one level: article -> list -> clear the search"),
+                tooltip="Back one level: article/feeds -> list -> no search"),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="reader.focus_next",
-                tooltip="Move focus: search bar, list, article"),
+                tooltip="Move focus: search bar, feeds, list, article"),
         Binding("shift+tab", "app.focus_previous", "Previous pane", show=False,
                 id="reader.focus_previous", tooltip="Move focus back"),
     ]
 
-    def __init__(self, store_path: Path, *, refresh_seconds: float = 3.0) -> None:
+    SPLITS = range(2, 9)  # the list's share of the list and article, in tenths
+
+    def __init__(
+        self, store_path: Path, *, refresh_seconds: float = 3.0, config: Config | None = None
+    ) -> None:
         super().__init__()
         self.store_path = store_path
+        self.config = config or Config()
         self.store: Store | None = None
         self.index = StoredIndex(store_path / "search")  # empty until the store opens: no I/O
         self.searcher = Searcher(self.index)
@@ -150,10 +241,24 @@ class MainScreen(Screen[None]):
         self._jobs: deque[Callable[[Store], None]] = deque()
         self._jobs_lock = threading.Lock()
         self._wanted: dict[tuple[str, Flag], bool] = {}  # flag writes not yet on disk
+        # What the list shows: the chosen view's rows (the search narrows them further).
+        self.view: View = ALL
+        self.view_rows: list[Headline] = []
+        self._view_generation = 0  # bumped whenever view_rows is replaced
+        self._kept: frozenset[str] = frozenset()  # see feeds_pane.in_view
+        self._reload_queued = False
+        self._reload_timer: Timer | None = None
+        self.feeds: list[Record] = []
+        self.tallies: dict[str, Tally] = {}
+        self._undo: list[str] | None = None  # the ids the last A marked read
+        self.refreshing = False
+        self._status: dict[str, str] = {}  # the list's subtitle: indexing, refreshing
+        self.split: int | None = None  # the list's share in tenths; None: the layout's own
 
     def compose(self) -> ComposeResult:
         yield SearchBar(id="search")
         with Horizontal(id="panes"):
+            yield FeedsPane(id="feeds")
             yield HeadlineList(id="headlines")
             yield ArticleView(id="article")
         yield Footer()
@@ -169,6 +274,14 @@ class MainScreen(Screen[None]):
     @property
     def search_bar(self) -> SearchBar:
         return self.query_one(SearchBar)
+
+    @property
+    def feeds_pane(self) -> FeedsPane:
+        return self.query_one(FeedsPane)
+
+    @property
+    def feed_list(self) -> FeedList:
+        return self.query_one(FeedList)
 
     def on_mount(self) -> None:
         self.headlines.border_title = "loading…"
@@ -207,10 +320,13 @@ class MainScreen(Screen[None]):
                 markup=False,
                 timeout=8,
             )
-        self.show_rows()
+        self.reload_view()
         # Bring the saved index up to date (usually nothing to do) once the list is on screen.
         self.build_index()
         self.set_interval(self._refresh_seconds, self.check_store)
+        minutes = self.config.refresh_interval
+        if minutes:
+            self.set_interval(minutes * 60, lambda: self.start_refresh(automatic=True))
 
     def on_store_failed(self, message: StoreFailed) -> None:
         self.headlines.set_rows([])
@@ -224,7 +340,7 @@ class MainScreen(Screen[None]):
             timeout=30,
         )
 
-    # --- the store lane: disk work, one job at a time, in order ------------------------------
+    # --- the store lane: store calls, one job at a time, in order ----------------------------
 
     def _submit(self, job: Callable[[Store], None]) -> None:
         self._jobs.append(job)
@@ -267,12 +383,83 @@ class MainScreen(Screen[None]):
         self._submit(job)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self.show_rows()
+        self.reload_view()
         if self.store is not None and self.store.articles_generation != self._indexed:
             self.build_index()  # new or changed text; a flag change needs no new index
 
     def on_problem(self, message: Problem) -> None:
         self.notify(message.error, severity="error", markup=False)
+
+    # --- the chosen view and the counts --------------------------------------------------------
+
+    def reload_view(self) -> None:
+        """Read the chosen view's rows, the feeds and their counts again, in the lane (one
+        pass over the headlines); a reload already waiting in the lane does for both."""
+        if self.store is None or self._reload_queued:
+            return
+        self._reload_queued = True
+
+        def job(store: Store) -> None:
+            self._reload_queued = False
+            view, kept = self.view, self._kept  # as they are now: a newer choice wins
+            try:
+                heads = store.headlines()
+                feeds = store.feeds()
+            except ReaderError as error:
+                self.post_message(Problem(str(error)))
+                return
+            self.post_message(ViewLoaded(view, in_view(heads, view, feeds, kept), feeds,
+                                         tally(heads)))
+
+        self._submit(job)
+
+    def on_view_loaded(self, message: ViewLoaded) -> None:
+        self.feeds, self.tallies = message.feeds, message.tallies
+        self.show_entries()
+        if message.view != self.view:
+            return  # chosen meanwhile: its own reload is in the lane
+        self.view_rows = message.rows
+        self._view_generation += 1
+        if self.view.kind in ("unread", "starred"):
+            self._kept = frozenset(head.id for head in message.rows)
+        if self.query_text:
+            self.start_search()
+        else:
+            self.show_rows()
+
+    def show_entries(self) -> None:
+        self.feeds_pane.set_entries(entries(self.feeds, self.tallies), self.view)
+
+    def view_name(self) -> str:
+        """The chosen view's name as the pane shows it (cleaned)."""
+        rows = self.feed_list.rows
+        return next((entry.name for entry in rows if entry.view == self.view), "")
+
+    def show_rows(self, rows: list[Headline] | None = None) -> None:
+        """Show ``rows`` (the search's matches), or the whole view; ``N of M`` counts the
+        view's articles."""
+        shown = self.view_rows if rows is None else rows
+        self.headlines.set_rows(shown, keep=self.headlines.current)
+        counted = f"{len(shown)} of {len(self.view_rows)}"
+        if self.view == ALL:
+            self.headlines.border_title = counted
+        else:  # a feed's title is untrusted: plain Content, never markup
+            self.headlines.border_title = Plain(f"{self.view_name()} · {counted}")
+
+    def on_feed_list_chosen(self, message: FeedList.Chosen) -> None:
+        self.view = message.view
+        self._kept = frozenset()
+        self.remove_class("-picking")
+        self.set_focus(self.headlines)
+        self.reload_view()
+
+    def _set_status(self, name: str, text: str) -> None:
+        """One part of the list's subtitle (indexing, refreshing); "" removes it."""
+        if text:
+            self._status[name] = text
+        else:
+            self._status.pop(name, None)
+        self.headlines.border_subtitle = " · ".join(self._status.values())
 
     # --- the search index ------------------------------------------------------------------
 
@@ -298,24 +485,13 @@ class MainScreen(Screen[None]):
     def on_index_progress(self, message: IndexProgress) -> None:
         if message.done < message.total:
             percent = 100 * message.done // max(message.total, 1)
-            self.headlines.border_subtitle = f"indexing {percent}%: titles only"
+            self._set_status("index", f"indexing {percent}%: titles only")
         else:
-            self.headlines.border_subtitle = ""
+            self._set_status("index", "")
             if self.query_text:
                 self.start_search()
 
-    # --- the list and the search -------------------------------------------------------------
-
-    def show_rows(self) -> None:
-        """Show every headline, or, while a search is typed, that search's matches."""
-        if self.store is None:
-            return
-        if self.query_text:
-            self.start_search()
-            return
-        everything = self.store.headlines()
-        self.headlines.set_rows(everything, keep=self.headlines.current)
-        self.headlines.border_title = f"{len(everything)} of {len(everything)}"
+    # --- the search ------------------------------------------------------------------------
 
     @on(SearchBar.QueryChanged)
     def _query_changed(self, message: SearchBar.QueryChanged) -> None:
@@ -327,9 +503,9 @@ class MainScreen(Screen[None]):
         self.headlines.focus()
 
     def start_search(self) -> None:
-        """Search for the current text, unless a search runs: when it ends, it starts the
-        next one for whatever the text is then. A burst of keys costs two searches, not one
-        worker per key."""
+        """Search the chosen view for the current text, unless a search runs: when it ends,
+        it starts the next one for whatever the text is then. A burst of keys costs two
+        searches, not one worker per key."""
         if self.store is None or self._searching:
             return
         if not self.query_text:
@@ -337,29 +513,25 @@ class MainScreen(Screen[None]):
             self.article.highlight(Query.parse(""))
             return
         self._searching = True
-        self.run_search(self.query_text)
+        self.run_search(self.query_text, self.view_rows, self._view_generation)
 
     @work(thread=True, group="search")
-    def run_search(self, text: str) -> None:
-        store = self.store
-        found = None
-        if store is not None:
-            with self._search_lock:
-                generation = store.generation  # before the list: a newer list gets a new number
-                found = self.searcher.search(
-                    text, store.headlines(), generation, lambda: text != self.query_text
-                )
-        self.post_message(SearchDone(text, found))
+    def run_search(self, text: str, heads: list[Headline], generation: int) -> None:
+        with self._search_lock:
+            found = self.searcher.search(
+                text, heads, generation,
+                lambda: text != self.query_text or generation != self._view_generation,
+            )
+        self.post_message(SearchDone(text, generation, found))
 
     def on_search_done(self, message: SearchDone) -> None:
         self._searching = False
-        if message.text != self.query_text:
-            self.start_search()  # the text changed meanwhile: search for what it is now
+        if message.text != self.query_text or message.generation != self._view_generation:
+            self.start_search()  # the text or the view changed meanwhile: search again
             return
         if message.found is None or self.store is None:
             return
-        self.headlines.set_rows(message.found, keep=self.headlines.current)
-        self.headlines.border_title = f"{len(message.found)} of {len(self.store)}"
+        self.show_rows(message.found)
         self.article.highlight(Query.parse(self.query_text))
 
     # --- reading ---------------------------------------------------------------------------
@@ -406,17 +578,26 @@ class MainScreen(Screen[None]):
         self._wanted[(head.id, flag)] = value
 
         def job(store: Store) -> None:
+            before = self._saved(store, head, flag)
             try:
                 if flag == "read":
                     store.set_read(head.id, value)
                 else:
                     store.set_starred(head.id, value)
             except ReaderError as error:
-                self.post_message(FlagWritten(head, flag, value, str(error)))
+                self.post_message(FlagWritten(head, flag, value, error=str(error)))
                 return
-            self.post_message(FlagWritten(head, flag, value))
+            changed = self._saved(store, head, flag) != before
+            self.post_message(FlagWritten(head, flag, value, changed))
 
         self._submit(job)
+
+    @staticmethod
+    def _saved(store: Store, head: Headline, flag: Flag) -> bool | None:
+        """The flag as the store holds it (a refresh may have replaced the headline object
+        the screen holds: the store's own one is looked up by id)."""
+        held = store.get(head.id)
+        return None if held is None else bool(getattr(held, flag))
 
     def on_flag_written(self, message: FlagWritten) -> None:
         key = (message.head.id, message.flag)
@@ -425,6 +606,14 @@ class MainScreen(Screen[None]):
             self.notify(message.error, title="Not saved", severity="error", markup=False)
         elif self._wanted.get(key) == message.value:
             del self._wanted[key]
+        if message.changed:  # one feed's count moves by one: no pass over the store
+            counted = self.tallies.setdefault(message.head.feed_id, Tally())
+            step = 1 if message.value else -1
+            if message.flag == "read":
+                counted.unread -= step
+            else:
+                counted.starred += step
+            self.show_entries()
         self.headlines.refresh_flags()
 
     def _target(self) -> Headline | None:
@@ -457,6 +646,150 @@ class MainScreen(Screen[None]):
             position += direction
         self.notify("No more unread articles " + ("below" if direction > 0 else "above"))
 
+    # --- mark all read, and undo -------------------------------------------------------------
+
+    def action_mark_all_read(self) -> None:
+        """A: every unread article the list shows (the chosen view, narrowed by the search)."""
+        if self.store is None:
+            return
+        ids = [head.id for head in self.headlines.rows if not self._flag(head, "read")]
+        if not ids:
+            self.notify("Nothing unread here")
+            return
+        self._mark(ids, True)
+
+    def action_undo(self) -> None:
+        """u: the articles the last A marked read, unread again (only those)."""
+        if self._undo is None:
+            self.notify("Nothing to undo")
+            return
+        ids, self._undo = self._undo, None
+        self._mark(ids, False)
+
+    def _mark(self, ids: list[str], read: bool) -> None:
+        def job(store: Store) -> None:
+            # Only what this changes: an article another process read meanwhile stays read
+            # after an undo. The store re-reads the disk under its lock before writing.
+            changing = [i for i in ids if (h := store.get(i)) is not None and h.read != read]
+            try:
+                store.mark_read(changing, read)
+            except ReaderError as error:
+                self.post_message(MarkedRead([], read, str(error)))
+                return
+            self.post_message(MarkedRead(changing, read))
+
+        self._submit(job)
+
+    def on_marked_read(self, message: MarkedRead) -> None:
+        count = len(message.ids)
+        if message.error:
+            self.notify(message.error, title="Not saved", severity="error", markup=False)
+        elif message.read:
+            self._undo = message.ids
+            self.notify(f"Marked {_many(count, 'article')} read; u undoes it")
+        else:
+            self.notify(f"Marked {_many(count, 'article')} unread again")
+        self.headlines.refresh_flags()
+        self.reload_view()
+
+    # --- refreshing feeds ------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.start_refresh(automatic=False)
+
+    def start_refresh(self, automatic: bool) -> None:
+        """Refresh every followed feed in a thread worker; one refresh at a time."""
+        if self.store is None:
+            if not automatic:
+                self.notify("The store is still loading")
+            return
+        if self.refreshing:
+            if not automatic:
+                self.notify("Already refreshing")
+            return
+        self.refreshing = True
+        followed = sum(1 for feed in self.feeds if feed["subscribed"])
+        self._set_status("refresh", f"refreshing 0/{followed}")
+        self.run_refresh(self.store, automatic)
+
+    @work(thread=True, group="refresh")
+    def run_refresh(self, store: Store, automatic: bool) -> None:
+        worker = get_current_worker()
+
+        def progress(result: Result, done: int, total: int) -> None:
+            self.post_message(RefreshProgress(result, done, total))
+
+        try:
+            results = refresh(store, jobs=self.config.jobs, per_host=self.config.per_host,
+                              progress=progress, cancelled=lambda: worker.is_cancelled)
+        except (ReaderError, OSError) as error:
+            self.post_message(RefreshDone([], automatic, clean(str(error))))
+            return
+        self.post_message(RefreshDone(results, automatic))
+
+    def on_refresh_progress(self, message: RefreshProgress) -> None:
+        self._set_status("refresh", f"refreshing {message.done}/{message.total}")
+        counts, error = message.result.counts, message.result.error
+        changed = counts is not None and (counts.added or counts.updated)
+        if (changed or error) and self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_EVERY, self._timed_reload)
+
+    def _timed_reload(self) -> None:
+        self._reload_timer = None
+        self.reload_view()
+
+    def on_refresh_done(self, message: RefreshDone) -> None:
+        self.refreshing = False
+        self._set_status("refresh", "")
+        self.reload_view()
+        if self.store is not None and self.store.articles_generation != self._indexed:
+            self.build_index()
+        if message.error:
+            self.notify(message.error, title="Refresh failed", severity="error", markup=False)
+            return
+        summary, failed = refresh_summary(message.results)
+        added = any(r.counts is not None and r.counts.added for r in message.results)
+        if message.automatic and not (failed or added):
+            return
+        self.notify(summary, title="Refresh", severity="warning" if failed else "information",
+                    markup=False, timeout=12 if failed else 5)
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def action_feeds(self) -> None:
+        """f: to the feeds pane and back; on a narrow screen it opens as a picker."""
+        self.remove_class("-zoom")
+        if self.focused is self.feed_list:
+            self.remove_class("-picking")
+            self.set_focus(self.headlines)
+            return
+        if self.has_class("-narrow"):
+            self.add_class("-picking")
+        self.set_focus(self.feed_list)
+
+    def action_split(self, step: int) -> None:
+        """< and >: move the border between the list and the article (side by side, or
+        stacked when narrow) by a tenth."""
+        share = (self.split or 5) + step
+        self.split = min(max(share, self.SPLITS.start), self.SPLITS.stop - 1)
+        self.apply_split()
+
+    def apply_split(self) -> None:
+        if self.split is None:
+            return
+        across, other = ("height", "width") if self.has_class("-narrow") else ("width", "height")
+        for widget, share in ((self.headlines, self.split), (self.article, 10 - self.split)):
+            setattr(widget.styles, across, f"{share}fr")
+            setattr(widget.styles, other, None)  # the layout's own (100%) again
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_changed)  # the breakpoint may have changed
+
+    def _layout_changed(self) -> None:
+        if self.focused is self.feed_list and self.has_class("-narrow"):
+            self.add_class("-picking")  # the column is gone: the feeds stay, as the picker
+        self.apply_split()
+
     def action_open_link(self) -> None:
         head = self._target()
         if head is not None:
@@ -467,6 +800,7 @@ class MainScreen(Screen[None]):
 
     def action_zoom(self) -> None:
         zoomed = self.toggle_class("-zoom").has_class("-zoom")
+        self.remove_class("-picking")
         if zoomed:
             self.set_focus(self.article)
         elif self.focused is None:
@@ -475,12 +809,15 @@ class MainScreen(Screen[None]):
     def action_focus_search(self) -> None:
         # set_focus moves focus now; focus() would wait, and keys typed right after `/`
         # would reach the list as commands.
-        self.remove_class("-zoom")
+        self.remove_class("-zoom", "-picking")
         self.set_focus(self.search_bar)
 
     def action_back(self) -> None:
-        """Esc: one level back from wherever focus is: article -> list -> no search."""
-        if self.focused is self.article or self.has_class("-zoom"):
+        """Esc: one level back from wherever focus is: article or feeds -> list -> no search."""
+        if self.focused is self.feed_list or self.has_class("-picking"):
+            self.remove_class("-picking")
+            self.set_focus(self.headlines)
+        elif self.focused is self.article or self.has_class("-zoom"):
             self.remove_class("-zoom")
             self.set_focus(self.headlines)
         elif self.focused is self.search_bar and self.search_bar.value:
