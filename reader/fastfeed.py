@@ -21,6 +21,7 @@ the two paths identical.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -345,6 +346,15 @@ def _content_type(element: Any, default: str) -> str:
     return kind
 
 
+@functools.lru_cache(maxsize=256)
+def _moved_base(base: str, given: str) -> str:
+    """feedparser's new base URI on entering an element (cached: on most elements the base
+    "moves" to itself, which still costs feedparser a URL join)."""
+    if base:
+        return str(make_safe_absolute_uri(base, given) or base)
+    return str(_urljoin(base, given))
+
+
 class _Scope:
     """An entry being read: feedparser's entry dict, and the depth each of its title and
     summary came from (a deeper element, ``media:title`` in a ``media:group``, never replaces a
@@ -383,12 +393,11 @@ class _Reader:
     def _enter(self, element: Any) -> None:
         if self.bases is None:
             return
-        attributes = _attributes(element)
-        given = attributes.get("xml:base", attributes.get("base")) or self.base
-        if self.base:
-            self.base = make_safe_absolute_uri(self.base, given) or self.base
-        else:
-            self.base = _urljoin(self.base, given)
+        given = ""
+        if element.attrib:
+            attributes = _attributes(element)
+            given = attributes.get("xml:base", attributes.get("base")) or ""
+        self.base = _moved_base(self.base, given or self.base)
         self.bases.append(self.base)
 
     def _leave(self) -> None:
