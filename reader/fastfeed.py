@@ -158,18 +158,18 @@ def parse(data: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
     None means: not a feed this path reads exactly; ask feedparser.
     """
     converted = _declared_utf8(data, headers)
+    if converted is not None and (_has_doctype(converted) or not well_formed(converted)):
+        converted = None  # not UTF-8 after all, or worse: feedparser's decoding decides
     if converted is None:
         result: dict[str, Any] = {}
         converted = convert_to_utf8(headers, data, result)
         if not result.get("encoding"):
             return None  # feedparser's loose parser reads it
+        if _has_doctype(converted):
+            return None  # a DOCTYPE (and its entities): feedparser's own defences handle it
+        if not well_formed(converted):
+            return None  # feedparser falls back to its loose parser
     data = converted
-    first = _FIRST_ELEMENT.search(data)
-    head = data[: first.start()] if first else data
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        return None  # a DOCTYPE (and its entities): feedparser's own defences handle it
-    if not well_formed(data):
-        return None  # feedparser falls back to its loose parser
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError:
@@ -206,7 +206,7 @@ def _declared_utf8(data: bytes, headers: dict[str, str]) -> bytes | None:
     without decoding and re-encoding megabytes: no byte-order mark, ``encoding="utf-8"``
     declared, and no Content-Type or an XML one with no other charset. Else None: ask
     ``convert_to_utf8``. (Bytes that are not UTF-8 after all are refused by expat next, and
-    feedparser reads the feed.)"""
+    ``convert_to_utf8`` decides.)"""
     if not data.startswith(b"<?xml"):
         return None
     declared = RE_XML_PI_ENCODING.match(data)
@@ -222,6 +222,14 @@ def _declared_utf8(data: bytes, headers: dict[str, str]) -> bytes | None:
     declaration = _XML_DECLARATION.match(data)
     assert declaration is not None  # data starts with "<?xml" and holds a '?>' after it
     return _UTF8_DECLARATION + data[declaration.end() :]
+
+
+def _has_doctype(data: bytes) -> bool:
+    """A DOCTYPE or entity declaration before the first element (checked before any parser
+    sees the document)."""
+    first = _FIRST_ELEMENT.search(data)
+    head = data[: first.start()] if first else data
+    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
 
 
 def well_formed(data: bytes) -> bool:
