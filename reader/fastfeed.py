@@ -34,7 +34,7 @@ from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 Entry = dict[str, Any]
 

@@ -68,6 +68,10 @@ def clean(text: str) -> str:
 
     Idempotent: ``clean(clean(s)) == clean(s)``.
     """
+    if _INVISIBLE.search(text) is None:
+        # Nearly all feed text: nothing to remove (every escape starts with a character
+        # _INVISIBLE matches), and str.split knows the same whitespace as \s. Twice as fast.
+        return " ".join((text if text.isascii() else unicodedata.normalize("NFC", text)).split())
     text = _ESCAPES.sub("", text)
     if "‍" in text:
         text = _INVISIBLE_OUTSIDE_EMOJI.sub(_keep_emoji, text)
