@@ -214,9 +214,11 @@ def test_links_are_numbered_resolved_and_listed(store: Store, site: Server) -> N
     fetch_full_text(store, [ids[statue]])
     content = store.content(ids[statue])
     assert content.full_text is not None
-    # The page's lead picture, then the relative link in the text, resolved on the site.
-    assert content.links == [site.url(f"/img/{statue[:-5]}.jpg"), site.url("/world/lubyanka")]
-    assert content.full_text[1] == f"[image: {TRUTH[statue]['images'][0]}] [1]"
+    # The page's picture, then the relative link in the text, resolved on the site.
+    assert len(content.links) == 2 and content.links[1] == site.url("/world/lubyanka")
+    assert content.links[0].startswith("https://") and content.links[0].endswith(
+        f"/{statue[:-5]}.jpg")
+    assert f"[image: {TRUTH[statue]['images'][0]}] [1]" in content.full_text
     assert any("the Lubyanka building [2] until crowds" in p for p in content.full_text)
 
 
@@ -562,6 +564,30 @@ def test_save_page_saves_nothing_when_the_page_fails(store: Store, site: Server)
     assert (article_id, str(outcome)) == (
         None, "ftp://example.org/x: not an http(s) URL (not saved)")
     assert len(store) == 0
+
+
+def test_a_saved_page_deleted_since_is_not_saved_again(store: Store, site: Server) -> None:
+    name = next(iter(TRUTH))
+    site.page("/article", (PAGES / name).read_bytes())
+    article_id, _ = save_page(store, site.url("/article"))
+    assert article_id is not None and store.delete([article_id]) == 1
+    again, outcome = save_page(store, site.url("/article"))
+    assert (again, str(outcome)) == (
+        None, f"{site.url('/article')}: saved before and deleted since (not saved again)")
+    assert len(store) == 0
+
+
+def test_an_article_deleted_while_its_page_is_fetched_is_skipped(
+    store: Store, site: Server
+) -> None:
+    serve_seed(site)
+    ids = list(follow_seed(store, site).values())[:2]
+    gone = ids[0]
+    site.routes[TRUTH[next(iter(TRUTH))]["path"]] = lambda h: (
+        store.delete([gone]), h.reply((PAGES / next(iter(TRUTH))).read_bytes(), "text/html"))
+    outcomes = {o.article_id: o for o in fetch_full_text(store, ids)}
+    assert outcomes[gone].error == "deleted while its page was fetched"
+    assert outcomes[ids[1]].kept and store.content(ids[1]).full_text is not None
 
 
 def test_full_text_due_lists_new_articles_of_feeds_with_full_text_on(
