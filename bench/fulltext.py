@@ -22,7 +22,8 @@ process. Reported, median of the runs:
 A run fails unless every page was asked for once and every article kept its full text.
 
 ``python -m bench.fulltext --compare`` measures the extractors on the test pages instead: the
-share of the articles' paragraphs kept and of the boilerplate kept, and CPU ms per page, for
+share of the articles' paragraphs kept and of the boilerplate kept, and CPU ms per page (of
+the test pages, and of the heavy ones served above), for
 reader.extract, trafilatura alone (default and favor_precision) and readability-lxml (when
 installed: it is not a dependency). See docs/extraction.md.
 """
@@ -259,9 +260,10 @@ def compare() -> None:
         extractors["readability-lxml 0.9"] = _readability
     except ImportError:
         print("(readability-lxml is not installed: left out)")
+    heavies = [(heavy(data, n), path) for n, (path, data) in enumerate(seed_pages())]
     print("| extractor | article paragraphs kept | boilerplate kept | by layout (kept / "
-          "boilerplate) | CPU ms per page |")
-    print("|---|---|---|---|---|")
+          "boilerplate) | CPU ms per page | CPU ms per heavy page |")
+    print("|---|---|---|---|---|---|")
     for name, extractor in extractors.items():
         article = kept = units = leaked = 0
         layouts: dict[str, list[int]] = {}
@@ -287,8 +289,13 @@ def compare() -> None:
             counts[3] += len(t["boilerplate"])
         by_layout = ", ".join(f"{layout} {c[0] / c[1]:.0%} / {c[2] / c[3]:.1%}"
                               for layout, c in layouts.items())
+        started = time.process_time()
+        for data, path in heavies:
+            extractor(data, "https://news.example" + path, "")
+        heavy_cpu = (time.process_time() - started) / len(heavies)
         print(f"| {name} | {kept}/{article} = {kept / article:.1%} | {leaked}/{units} = "
-              f"{leaked / units:.1%} | {by_layout} | {cpu / len(truth) * 1000:.1f} |")
+              f"{leaked / units:.1%} | {by_layout} | {cpu / len(truth) * 1000:.1f} | "
+              f"{heavy_cpu * 1000:.1f} |")
 
 
 def main(argv: list[str] | None = None) -> None:
