@@ -34,8 +34,8 @@ from reader.errors import ReaderError, SourceError
 from reader.extract import LIMIT, Extracted, ExtractError, Worker
 from reader.fetch import FetchError
 from reader.links import openable
-from reader.pagefetch import Page, fetch_page, private_source
-from reader.refresh import JOBS, PER_HOST, TIMEOUT, _Queue
+from reader.pagefetch import TIMEOUT, Page, fetch_page, private_source
+from reader.refresh import JOBS, PER_HOST, _Queue
 from reader.schema import Record
 from reader.store import Store
 from reader.text import clean

@@ -41,7 +41,7 @@ from reader.fetch import (
 )
 from reader.text import MAX_SOURCE
 
-TIMEOUT = 15.0  # seconds for a page's whole fetch, as for a feed
+TIMEOUT = 15.0  # seconds for a page's whole fetch, as reader.refresh gives a feed
 MAX_REDIRECTS = 5
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
