@@ -88,7 +88,8 @@ def _codec(label: bytes | str | None, *, in_page: bool = False) -> str | None:
     text = label.decode("ascii", "replace") if isinstance(label, bytes) else label
     try:
         name = codecs.lookup(text.strip().lower()).name.replace("-", "_")
-    except LookupError:
+        b"<p>".decode(name)  # "zlib", "base64", "undefined": codecs, but not of text
+    except (LookupError, UnicodeError):
         return None
     if name in _AS_1252:
         return "cp1252"

@@ -204,6 +204,11 @@ def test_labels_are_read_as_browsers_read_them() -> None:
     assert decode(b'<meta charset="us-ascii">it\x92s', "").endswith("it’s")
     assert decode(b'<meta charset="utf-16"><p>\xc3\xa9</p>', "").endswith("é</p>")
     assert decode(b"<p>\xc3\xa9</p>", "text/html; charset=klingon") == "<p>é</p>"
+    # Python codecs that are not text encodings are no charsets either.
+    for label in ("zlib", "base64", "hex", "rot13", "undefined", "bz2"):
+        assert decode(b"<p>\xc3\xa9</p>", f"text/html; charset={label}") == "<p>é</p>"
+        assert decode(f'<meta charset="{label}"><p>\xc3\xa9</p>'.encode("latin-1"), "") \
+            .endswith("<p>é</p>")
 
 
 def test_a_byte_order_mark_wins() -> None:
