@@ -26,6 +26,7 @@ from reader.text import clean
 
 if TYPE_CHECKING:
     from reader.config import Config
+    from reader.fulltext import Outcome
     from reader.importer import Report
     from reader.refresh import Result
 
@@ -73,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--json", action="store_true", help="print JSON")
 
     _add_feed_commands(commands)
+
+    command = commands.add_parser(
+        "fulltext", help="fetch and keep the whole article behind each article's link"
+    )
+    command.add_argument("ids", nargs="+", metavar="ID", help="article ids (from list or search)")
+    command.add_argument("--force", action="store_true",
+                         help="fetch again a page already fetched or tried")
+
+    command = commands.add_parser(
+        "save", help="keep a web page as an article of the Saved feed, its full text included"
+    )
+    command.add_argument("url", metavar="URL", help="the page's http(s) URL")
 
     command = commands.add_parser(
         "opml", help="follow the feeds of an OPML file, or write the followed feeds as OPML"
@@ -211,18 +224,29 @@ def _show(store: Store, article_id: str, as_json: bool) -> int:
         return EXIT_ERROR
     content = store.content(article_id)
     if as_json:
-        data = _head_json(head) | {"standfirst": content.standfirst, "body": content.body}
+        data = _head_json(head) | {
+            "standfirst": content.standfirst, "body": content.body,
+            "full_text": content.full_text, "links": content.links,
+        }
         _out(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         return 0
     meta = [clean(head.feed), head.published_iso or "no date", clean(head.author)]
     lines = [clean(head.title), " · ".join(part for part in meta if part)]
     if head.link:
         lines.append(clean(head.link))
+    if content.full_text is not None:  # the page's own text, shown instead of the feed's
+        lines += ["", *(clean(p) for p in content.full_text)]
+        if content.links:
+            lines += ["", *(f"[{n}] {clean(link)}" for n, link in enumerate(content.links, 1))]
+        _out("\n".join(lines) + "\n")
+        return 0
     text = [clean(p) for p in (content.standfirst, *content.body)]
     if content.standfirst:
         lines += ["", text[0]]
     if content.body:
         lines += ["", *text[1:]]
+    if content.full_text_error is not None:
+        lines += ["", f"(no full text: {clean(content.full_text_error)})"]
     _out("\n".join(lines) + "\n")
     return 0
 
@@ -262,7 +286,8 @@ class _Bar:
 
     WIDTH = 30
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, noun: str = "feeds") -> None:
+        self.noun = noun
         self.shown = ""
         self.on = total > 0 and sys.stderr.isatty()
         self.draw(0, total)
@@ -271,7 +296,7 @@ class _Bar:
         if not self.on:
             return
         filled = self.WIDTH * done // max(total, 1)
-        line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} feeds"
+        line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} {self.noun}"
         sys.stderr.write("\r" + line.ljust(len(self.shown)))
         sys.stderr.flush()
         self.shown = line
@@ -295,12 +320,57 @@ def _refresh(store: Store, urls: list[str], jobs: int, per_host: int) -> int:
     if not total:
         print("reader: no feed is followed yet (reader add URL follows one)", file=sys.stderr)
         return 0
+    from reader.fulltext import full_text_due
+
+    known = {head.id for head in store.headlines()}
     bar = _Bar(total)
     try:
         results = refresh(store, urls or None, jobs=jobs, per_host=per_host, progress=bar.result)
     finally:
         bar.erase()
-    return EXIT_ERROR if any(r.error is not None for r in results) else 0
+    code = EXIT_ERROR if any(r.error is not None for r in results) else 0
+    due = full_text_due(store, known)  # new articles of feeds with full text switched on
+    if due:
+        code = max(code, _fulltext(store, due, jobs=jobs, per_host=per_host))
+    return code
+
+
+def _print_outcome(outcome: Outcome) -> None:
+    if outcome.error is not None:
+        print(f"reader: error: {outcome}", file=sys.stderr)
+    else:
+        _out(f"{outcome}\n")
+        _flush()
+
+
+def _fulltext(
+    store: Store, ids: Sequence[str], *, force: bool = False, jobs: int, per_host: int
+) -> int:
+    """Fetch the full text of ``ids`` with a progress bar; 1 if any article got none."""
+    from reader.fulltext import fetch_full_text
+
+    bar = _Bar(len(ids), "articles")
+
+    def progress(outcome: Outcome, done: int, total: int) -> None:
+        bar.erase()
+        _print_outcome(outcome)
+        bar.draw(done, total)
+
+    try:
+        outcomes = fetch_full_text(
+            store, ids, force=force, jobs=jobs, per_host=per_host, progress=progress
+        )
+    finally:
+        bar.erase()
+    return EXIT_ERROR if any(o.error is not None for o in outcomes) else 0
+
+
+def _save(store: Store, url: str) -> int:
+    from reader.fulltext import save_page
+
+    article_id, outcome = save_page(store, url)
+    _print_outcome(outcome)
+    return EXIT_ERROR if article_id is None else 0
 
 
 def _add(store: Store, args: argparse.Namespace) -> int:
@@ -308,12 +378,19 @@ def _add(store: Store, args: argparse.Namespace) -> int:
     if not all(tags):
         print("reader: error: --tag: a tag must have a visible name", file=sys.stderr)
         return EXIT_ERROR
+    from reader.fulltext import full_text_due
     from reader.refresh import add
 
+    known = {head.id for head in store.headlines()}
     added = add(store, args.url, tags=tags, full_text=args.full_text, fetch=not args.no_fetch,
                 every=args.all)
     for result in added.results:
         _print_result(result)
+    due = full_text_due(store, known)
+    if due:
+        config = _settings()
+        if _fulltext(store, due, jobs=config.jobs, per_host=config.per_host):
+            return EXIT_ERROR
     if added.choices:
         width = max(len(found.url) for found in added.choices)
         _out("".join(f"{found.url.ljust(width)}  {found.title}".rstrip() + "\n"
@@ -578,6 +655,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _refresh(store, args.urls, args.jobs or config.jobs, config.per_host)
     if args.command == "add":
         return _add(store, args)
+    if args.command == "fulltext":
+        config = _settings()
+        return _fulltext(store, args.ids, force=args.force, jobs=config.jobs,
+                         per_host=config.per_host)
+    if args.command == "save":
+        return _save(store, args.url)
     if args.command == "remove":
         return _remove(store, args.url)
     if args.command == "mark-read":
