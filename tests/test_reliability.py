@@ -255,12 +255,14 @@ def test_damage_inside_a_text_file_is_found_when_it_is_read(
 ) -> None:
     """Open checks that each text file is there, not what it holds: that is read on demand."""
     path = db / "00000.00.text.json"
+    records = orjson.loads(path.read_bytes())["text"]
+    hit = records[sorted(records, key=int)[len(records) // 2]]["id"]  # the one _wrong_type hits
     path.write_bytes(damage(path.read_bytes()))
     before = files(db)
     store = Store.open(db)
     with pytest.raises(StoreDamaged, match=r"00000\.00\.text\.json: damaged store file"):
         list(store.contents())
-    one_error_line(reader("search", "putin", db=db))
+    assert "00000.00.text.json: damaged" in one_error_line(reader("show", hit, db=db))
     assert files(db) == before
 
 

@@ -51,7 +51,11 @@ def stamp(path: Path) -> tuple[int, int, int]:
 
 
 def files(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.name != "store.lock"}
+    """Every file of a store (the search index's too), by its path inside the store."""
+    return {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+        if p.is_file() and p.name != "store.lock"
+    }
 
 
 @pytest.fixture
