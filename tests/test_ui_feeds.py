@@ -6,6 +6,7 @@ hold a response waits on an event the test sets (capped, so nothing outlives a t
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,6 +153,28 @@ async def test_choosing_a_feed_filters_the_list_counts_and_searches_within_it(
         await settle(pilot)
         assert len(main.headlines.rows) > 5
         assert main.headlines.border_title.endswith(f"{len(main.headlines.rows)} of 28")
+
+
+async def test_a_click_chooses_and_a_removed_feed_gives_way_to_all(
+    feeds_store: Path, no_config: Path
+) -> None:
+    app = ReaderApp(feeds_store, config_path=no_config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.main
+        row = next(i for i, e in enumerate(main.feed_list.rows) if e.name == "Kernel News")
+        await pilot.click(FeedList, offset=(3, row))
+        await settle(pilot)
+        assert [h.feed for h in main.headlines.rows] == ["Kernel News"] * 2
+        other = Store.open(feeds_store)  # `reader remove` in another terminal
+        feed = other.feed("https://lwn.example/feed")
+        assert feed is not None
+        other.remove_feed(feed["id"])
+        main.check_store()
+        await settle(pilot)
+        assert main.view == View() and main.headlines.border_title == "26 of 26"
+        assert "Kernel News" not in [e.name for e in main.feed_list.rows]
+        assert "#linux" not in [e.name for e in main.feed_list.rows]
 
 
 async def test_unread_and_starred_views(feeds_store: Path, no_config: Path) -> None:
@@ -377,6 +400,26 @@ async def test_R_refreshes_in_the_background_keeping_cursor_and_open_article(
         assert opened.title in main.article.text.plain
         assert main.headlines.border_subtitle == ""
         assert any("1 feed refreshed: 2 new articles" in m for _, m in notes[1:])
+
+
+async def test_the_refresh_runs_in_a_child_process_that_q_stops(
+    feed_store: Path, no_config: Path, site: FeedServer
+) -> None:
+    asked, release = hold(site, "/slow", rss("Slow", [("s", "Slow news")], published=NEWER))
+    Store.open(feed_store).subscribe(site.url("/slow"))
+    app = ReaderApp(feed_store, config_path=no_config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await wait_until(pilot, asked.is_set, "the server was asked")
+        child = app.main.refresher
+        assert child is not None and child.process.poll() is None
+        assert child.process.pid != os.getpid(), "fetching and merging are not in the app"
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert child.process.poll() is not None, "the refresh ended with the app, not after it"
+    release.set()
 
 
 async def test_R_summarises_errors_and_marks_the_failed_feed(

@@ -31,15 +31,16 @@ def sessions() -> Iterator[list[str]]:
         stop(name)
 
 
-def reader_in_tmux(sessions: list[str], store: Path, tmp_path: Path, env: str = "") -> tuple[
-    str, int
-]:
+def reader_in_tmux(
+    sessions: list[str], store: Path, tmp_path: Path, env: str = "",
+    size: tuple[int, int] = (100, 30),
+) -> tuple[str, int]:
     """Start the app in tmux; (session, pid of the app's process)."""
     pidfile = tmp_path / "pid"
     name = start(
         f"cd {ROOT} && {env} sh -c 'echo $$ > {pidfile}; exec {PYTHON} -m reader --db {store}'; "
         "echo EXITED-$?; sleep 60",
-        size=(100, 30),
+        size=size,
     )
     sessions.append(name)
     for _ in range(200):
@@ -133,3 +134,36 @@ def test_the_app_without_a_terminal_says_so_and_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "needs a terminal" in done.stderr
     assert out.read_text() == ""
+
+
+def test_the_feeds_column_and_R_in_a_real_terminal(
+    sessions: list[str], tmp_path: Path
+) -> None:
+    """At 160x48 the feeds are a column; R fetches a feed from a local server in the
+    background and its article appears; q gives the terminal back."""
+    from tests.test_refresh import rss, serve
+
+    served = serve("127.0.0.5")
+    site = next(served)
+    try:
+        site.feed("/news", rss("Terminal Times", [("t1", "Fresh from the terminal")],
+                               published=1_700_000_000))
+        store = tmp_path / "store"
+        Store.open(store).subscribe(site.url("/news"))
+        settings = tmp_path / "settings.toml"
+        name, _ = reader_in_tmux(sessions, store, tmp_path, env=f"READER_CONFIG={settings}",
+                                 size=(160, 48))
+        shown = wait_for(name, "20 of 20")
+        assert "Feeds" in shown and "Unread" in shown and "127.0.0.5" in shown
+        keys(name, "R")
+        shown = wait_for(name, "Fresh from the terminal")
+        shown = wait_for(name, "21 of 21")
+        assert "Terminal Times" in shown, "the feed's title, in the pane and the list"
+        wait_for(name, "1 feed refreshed: 1 new article")
+        keys(name, "q")
+        shown = wait_for(name, "EXITED-0")
+        assert "21 of 21" not in shown
+        assert pane_state(name) == {"alternate_on": "0", "cursor_flag": "1",
+                                    "mouse_any_flag": "0", "mouse_standard_flag": "0"}
+    finally:
+        served.close()

@@ -99,8 +99,9 @@ class Entry:
 
 
 def _ago(when: int | None, now: float) -> str:
+    """When the last fetch that worked was (a failed fetch leaves the time as it was)."""
     if when is None:
-        return "never fetched"
+        return "no fetch has worked yet"
     minutes = int(now - when) // 60
     if minutes < 1:
         return "fetched just now"
