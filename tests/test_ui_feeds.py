@@ -6,6 +6,7 @@ hold a response waits on an event the test sets (capped, so nothing outlives a t
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Iterator
@@ -420,6 +421,36 @@ async def test_the_refresh_runs_in_a_child_process_that_q_stops(
         assert not app.is_running
     assert child.process.poll() is not None, "the refresh ended with the app, not after it"
     release.set()
+
+
+def test_the_refresh_child_ends_when_the_app_is_gone(
+    tmp_path: Path, site: FeedServer
+) -> None:
+    """A child whose app died (its pipe broken) stops at its first result, quietly."""
+    from reader.ui.refresher import child
+
+    tried: list[str] = []
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            tried.append(text)
+            raise BrokenPipeError(32, "Broken pipe")
+
+    site.feed("/a", rss("A", [("a", "Alpha")]))
+    site.feed("/b", rss("B", [("b", "Beta")]))
+    store = Store.open(tmp_path / "store")
+    store.subscribe(site.url("/a"))
+    store.subscribe(site.url("/b"))
+    assert child(str(tmp_path / "store"), 1, 1, Gone()) == 1
+    assert len(tried) == 1, "it stopped at the first result it could not send"
+
+
+def test_a_refresh_that_cannot_start_is_one_line(tmp_path: Path) -> None:
+    from reader.ui.refresher import Refresher
+
+    events = list(Refresher(tmp_path / "no-store", jobs=1, per_host=1).events())
+    assert len(events) == 1 and isinstance(events[0], str)
+    assert str(tmp_path / "no-store") in events[0] and "\n" not in events[0]
 
 
 async def test_R_summarises_errors_and_marks_the_failed_feed(
