@@ -22,6 +22,12 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+@pytest.fixture(autouse=True)
+def no_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own settings file (keys, theme) must not change what these tests see."""
+    monkeypatch.setenv("READER_CONFIG", str(tmp_path / "no-settings.toml"))
+
+
 @pytest.fixture
 def seed_store(tmp_path: Path) -> Path:
     """A store holding the 20 seed articles, without dates (seed text only)."""

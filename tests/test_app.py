@@ -40,12 +40,6 @@ def record_notes(app: ReaderApp) -> list[tuple[str, str]]:
     return notes
 
 
-@pytest.fixture(autouse=True)
-def no_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user's own settings file (keys, theme) must not change what these tests see."""
-    monkeypatch.setenv("READER_CONFIG", str(tmp_path / "no-settings.toml"))
-
-
 async def test_first_run_fills_store_from_bundled_seed(tmp_path: Path) -> None:
     app = ReaderApp(tmp_path / "new-store")
     notes = record_notes(app)

@@ -19,12 +19,6 @@ from tests.test_ui_feeds import fill_feeds_store
 SIZES = [(80, 24), (120, 40), (160, 48)]
 
 
-@pytest.fixture(autouse=True)
-def no_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user's own settings file (keys, theme) must not change what these tests see."""
-    monkeypatch.setenv("READER_CONFIG", str(tmp_path / "no-settings.toml"))
-
-
 async def indexed(pilot: Pilot[None]) -> None:
     """Wait for what the screens depend on: the store open and the full-text index built."""
     app = pilot.app

@@ -62,12 +62,6 @@ def cursor_is_drawn(headlines: HeadlineList) -> bool:
     return any(s.style is not None and s.style.bgcolor == cursor.bgcolor for s in strip)
 
 
-@pytest.fixture(autouse=True)
-def no_user_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user's own settings file (keys, theme) must not change what these tests see."""
-    monkeypatch.setenv("READER_CONFIG", str(tmp_path / "no-settings.toml"))
-
-
 @pytest.fixture
 def big_store(tmp_path: Path) -> Path:
     """300 dated articles from three feeds."""
