@@ -28,7 +28,6 @@ Why it looks like this:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import mmap
 import os
 import threading
@@ -47,7 +46,7 @@ import orjson
 
 from reader.article import Content, Headline
 from reader.search import View
-from reader.storage import fsync_dir, write_atomically
+from reader.storage import flock_until, fsync_dir, write_atomically
 from reader.wordindex import BLOCK, Builder, Snapshot
 
 PART_DOCS = BLOCK // 2  # articles per part file: within one postings block; a bounded build
@@ -598,15 +597,8 @@ class StoredIndex:
         self.directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.directory / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            deadline = time.monotonic() + _LOCK_SECONDS
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise OSError("another process holds the index lock") from None
-                    time.sleep(0.01)
+            if not flock_until(fd, time.monotonic() + _LOCK_SECONDS):
+                raise OSError("another process holds the index lock")
             yield
         finally:
             os.close(fd)  # releases the lock

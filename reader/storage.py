@@ -243,6 +243,19 @@ def remove_temporaries(directory: Path) -> list[Path]:
     return removed
 
 
+def flock_until(fd: int, deadline: float) -> bool:
+    """Take an exclusive flock on ``fd``, polling until ``deadline`` (monotonic); False if
+    another process still holds it then. Polling, not a blocking flock: a wait must end."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+
+
 class WriteLock:
     """An exclusive lock on the store, for threads of this process and for other processes.
 
@@ -278,15 +291,9 @@ class WriteLock:
         try:
             if self._depth == 0:
                 fd = self._open()
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            os.close(fd)
-                            raise self._busy("another reader process") from None
-                        time.sleep(0.01)
+                if not flock_until(fd, deadline):
+                    os.close(fd)
+                    raise self._busy("another reader process")
                 self._fd = fd
         except BaseException:
             self.mutex.release()
