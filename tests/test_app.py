@@ -405,3 +405,22 @@ async def test_a_flag_set_by_another_process_shows_without_reindexing(
         shown = app.screen.query_one(HeadlineList).rows[0]
         assert shown.id == first.id and shown.starred
         assert syncs == [], "a flag change must not touch the search index"
+
+
+async def test_a_keystroke_in_the_search_never_reprs_the_list(
+    seed_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual describes a worker by repr() of its arguments unless told otherwise: with the
+    list passed to the search worker, every keystroke cost a repr of every headline (half a
+    second on the UI thread at 100,000)."""
+    from reader.article import Headline
+
+    app = ReaderApp(seed_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        calls: list[int] = []
+        monkeypatch.setattr(Headline, "__repr__", lambda self: calls.append(1) or "h")
+        await pilot.press("slash", *"putin")
+        await settle(pilot)
+        assert app.screen.query_one(HeadlineList).rows  # the search ran and found
+        assert calls == []

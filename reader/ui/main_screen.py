@@ -543,7 +543,9 @@ class MainScreen(Screen[None]):
         self._searching = True
         self.run_search(self.query_text, self.view_rows, self._view_generation)
 
-    @work(thread=True, group="search")
+    # A description, or Textual describes the worker with repr() of its arguments: the repr
+    # of 100,000 headlines took half a second on the UI thread at every keystroke.
+    @work(thread=True, group="search", description="search")
     def run_search(self, text: str, heads: list[Headline], generation: int) -> None:
         with self._search_lock:
             found = self.searcher.search(
@@ -740,7 +742,7 @@ class MainScreen(Screen[None]):
         self._set_status("refresh", f"refreshing 0/{followed}")
         self.run_refresh(self.store, automatic)
 
-    @work(thread=True, group="refresh")
+    @work(thread=True, group="refresh", description="refresh")
     def run_refresh(self, store: Store, automatic: bool) -> None:
         """Start the child process and pass on what it reports."""
         results: list[Result] = []
