@@ -22,7 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,7 +39,6 @@ from reader.article import Content, Headline
 from reader.config import Config
 from reader.errors import ReaderError
 from reader.index_files import StoredIndex
-from reader.refresh import Result
 from reader.schema import Record
 from reader.search import Query, Searcher
 from reader.seed import seed_first_run
@@ -50,6 +49,9 @@ from reader.ui.feeds_pane import ALL, FeedList, FeedsPane, Tally, View, entries,
 from reader.ui.headlines import HeadlineList
 from reader.ui.refresher import Refresher
 from reader.ui.search_bar import SearchBar
+
+if TYPE_CHECKING:
+    from reader.refresh import Result
 
 Flag = Literal["read", "starred"]
 RELOAD_EVERY = 0.5  # seconds: during a refresh, what it wrote is read this often

@@ -23,13 +23,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import reader
 from reader.errors import ReaderError
-from reader.refresh import Result, refresh
 from reader.store import Counts, Store
 from reader.text import clean
+
+if TYPE_CHECKING:
+    from reader.refresh import Result
 
 STOP_WAIT = 2.0  # seconds a stopped child gets to end before it is killed
 ERROR_BYTES = 2000  # of the child's stderr, if it dies: enough for the last line
@@ -46,6 +48,8 @@ def _line(result: Result, done: int, total: int) -> str:
 
 
 def _result(line: dict[str, Any]) -> Result:
+    from reader.refresh import Result  # not at start-up: it brings feedparser and httpx
+
     counts = line["counts"]
     return Result(str(line["url"]), None if counts is None else Counts(*map(int, counts)),
                   int(line["skipped"]), str(line["note"]), line["error"])
@@ -61,6 +65,8 @@ def child(path: str, jobs: int, per_host: int, out: IO[str]) -> int:
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICE)  # background work: the app (and its parse workers) go first for the CPU
     try:
+        from reader.refresh import refresh
+
         store = Store.open(Path(path), create=False)
         refresh(store, jobs=jobs, per_host=per_host, progress=progress)
         out.write(json.dumps({"done": True}) + "\n")
