@@ -185,6 +185,7 @@ async def test_r_and_s_toggle_and_persist(seed_store: Path) -> None:
         await settle(pilot)
         head = app.screen.query_one(HeadlineList).rows[0]
         await pilot.press("r", "s")
+        await settle(pilot)  # flags show once the store lane has saved them
         assert head.read and head.starred
     again = Store.open(seed_store).get(head.id)
     assert again is not None and again.read and again.starred
