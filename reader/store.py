@@ -697,10 +697,14 @@ class Store:
         """The feed stored under ``url`` (as subscribed, or its url after a permanent redirect)."""
         with self._mutex:
             self.refresh()
-            found = self._feed_by_url.get(url) or next(
-                (fid for fid, f in self._feeds.items() if f["final_url"] == url), None
-            )
+            found = self._feed_known(url)
             return None if found is None else dict(self._feeds[found])
+
+    def _feed_known(self, url: str) -> str | None:
+        """The id of the feed stored under ``url``, or that a permanent redirect moved there."""
+        return self._feed_by_url.get(url) or next(
+            (fid for fid, f in self._feeds.items() if f["final_url"] == url), None
+        )
 
     def subscribe(
         self, url: str, *, title: str = "", tags: Iterable[str] = (), full_text: bool = False
@@ -716,9 +720,7 @@ class Store:
             self.refresh()
             results: list[tuple[Record, bool]] = []
             for wanted in feeds:
-                known = self._feed_by_url.get(wanted.url) or next(
-                    (fid for fid, f in self._feeds.items() if f["final_url"] == wanted.url), None
-                )
+                known = self._feed_known(wanted.url)
                 if known is not None and self._feeds[known]["subscribed"]:
                     results.append((dict(self._feeds[known]), False))
                     continue

@@ -75,10 +75,6 @@ class HeadlineList(CursorList):
         self.date_width = 0
         self._cache: dict[tuple[object, ...], Strip] = {}
 
-    @property
-    def show_date(self) -> bool:
-        return self.date_width > 0
-
     # --- content ---------------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[Headline], keep: Headline | None = None) -> None:
