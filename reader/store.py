@@ -14,7 +14,9 @@ store's lock, which excludes other threads of this process and, for writes, othe
 (:class:`reader.storage.WriteLock`); a write waits at most its timeout and then raises
 :class:`StoreBusy`. Methods read and write disk, so a UI calls them from worker threads only.
 ``headlines()`` returns a list that the store never changes afterwards: a caller may keep it.
-The :class:`Headline` objects in it are shared and updated in place (flags, feed names).
+The :class:`Headline` objects in it are shared and updated in place (flags, feed names, and
+new text from this or another process): an article keeps one object for as long as it is
+stored, so what a caller holds never goes stale.
 
 Every file is replaced atomically (see :mod:`reader.storage`). An import writes, in order, the
 feeds, the text files, the flags and headlines files, then ``meta.json``; a crash between two
@@ -172,6 +174,18 @@ class _Segment:
         return self.last + 1 if self.last < SEGMENT_SIZE else None
 
 
+# Flags come from the flags file, feed names from the feeds: each is set right after.
+_REFILLED = tuple(
+    name for name in Headline.__slots__ if name not in ("read", "starred", "feed", "feed_url")
+)
+
+
+def _refill(held: Headline, fresh: Headline) -> None:
+    """Give the object callers hold the fields just read."""
+    for name in _REFILLED:
+        setattr(held, name, getattr(fresh, name))
+
+
 def _merge(current: Record, item: Item, authoritative: bool) -> Record:
     """A feed item overwrites what it carries; seed text only fills what is missing."""
     merged = dict(current)
@@ -232,6 +246,7 @@ class Store:
         self._titles_ready = False
         self._ordered: list[Headline] | None = None
         self._open_texts: OrderedDict[tuple[int, int], Table] = OrderedDict()
+        self._adopt: dict[str, Headline] = {}  # while reloading: the objects callers hold
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -423,6 +438,7 @@ class Store:
         self.generation += 1
 
     def _load_heads(self, segment: _Segment) -> None:
+        held = {head.id: head for head in segment.heads.values()} or self._adopt
         for head in segment.heads.values():
             self._forget(head)
         for grave in segment.graves.values():
@@ -444,6 +460,10 @@ class Store:
                     self._by_key[(grave["feed"], grave["key"])] = grave["id"]
                 continue
             head = head_from(doc, base + slot, storage.path)
+            kept = held.get(head.id)
+            if kept is not None:  # the object callers hold, brought up to date
+                _refill(kept, head)
+                head = kept
             named = names.get(head.feed_id)
             if named is None:
                 self._name(head)
@@ -465,14 +485,15 @@ class Store:
                 )
 
     def _load_flags(self, segment: _Segment) -> None:
-        for head in segment.heads.values():
-            head.read = head.starred = False
+        """Set every headline's flags from the file, each once: a screen drawing meanwhile
+        never sees a read article as unread for a moment."""
         where = _storage(segment.flags_table).path
+        flagged: dict[int, tuple[bool, bool]] = {}
         for key, doc in (_raw(segment.flags_table) or {}).items():
             flags = check(FLAGS, doc, where, "a flag record")
-            flagged = segment.heads.get(int(key))
-            if flagged is not None:
-                flagged.read, flagged.starred = flags["read"], flags["starred"]
+            flagged[int(key)] = (flags["read"], flags["starred"])
+        for slot, head in segment.heads.items():
+            head.read, head.starred = flagged.get(slot, (False, False))
 
     # --- the maps that match an imported item to a stored article --------------------------
 
@@ -933,14 +954,20 @@ class Store:
             self.save_first_screen()
 
     def _reload(self) -> None:
-        """Forget everything in memory and read the store again from disk."""
+        """Forget everything in memory and read the store again from disk (the Headline
+        objects callers hold are kept, with what the disk says)."""
         for segment in self._segments.values():
             for table in (segment.heads_table, segment.flags_table, *segment.texts.values()):
                 _storage(table).forget()
         for table in (self._meta, self._feeds_table):
             _storage(table).forget()
+        held = self._heads
         self._reset()
-        self.refresh()
+        self._adopt = held
+        try:
+            self.refresh()
+        finally:
+            self._adopt = {}
         self._changed()
 
 
@@ -1033,8 +1060,12 @@ class _Merge:
         old = segment.heads.get(slot)
         head = head_from(record, number * SEGMENT_SIZE + slot, store.path)
         if old is not None:
-            head.read, head.starred = old.read, old.starred
             store._forget(old)
+            if old.id == head.id:  # an update: the object callers hold, brought up to date
+                _refill(old, head)
+                head = old
+            else:
+                head.read, head.starred = old.read, old.starred
         store._name(head)
         segment.heads[slot] = head
         segment.last = max(segment.last, slot)

@@ -592,6 +592,7 @@ def test_full_text_is_kept_apart_from_the_feeds_text_and_bumps_rev(tmp_path: Pat
     store = Store.open(db)
     store.merge([feed_item(i) for i in range(150)], **AS_FEED)
     head = next(h for h in store.headlines() if h.title == "Story 120")
+    rev = head.rev
     before = {p.name: stamp(p) for p in db.glob("*.text.json")}
     time.sleep(0.01)
     store.set_full_text(head.id, ["Whole paragraph one.", "Two [1]."], ["https://e.org/x"])
@@ -602,13 +603,49 @@ def test_full_text_is_kept_apart_from_the_feeds_text_and_bumps_rev(tmp_path: Pat
     content = again.content(head.id)
     assert content.full_text == ["Whole paragraph one.", "Two [1]."]
     assert content.links == ["https://e.org/x"] and content.standfirst == "Standfirst 120 (first)"
-    assert again.get(head.id).rev == head.rev + 1  # type: ignore[union-attr]
+    assert again.get(head.id).rev == rev + 1  # type: ignore[union-attr]
+    assert head.rev == rev + 1  # the object this store handed out, brought up to date
     store.set_full_text(head.id, None, [], "paywall: the page has less text than the feed")
     assert Store.open(db).content(head.id).full_text_error == (
         "paywall: the page has less text than the feed"
     )
     # A re-import of the feed keeps the full text.
     assert store.merge([feed_item(120)], **AS_FEED) == Counts(unchanged=1)
+
+
+def test_an_article_keeps_one_headline_object_through_every_reload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the app holds (its list, the open article) never goes stale: a write of this
+    process, another process's import into the same segment, and a failed write all bring
+    the same object up to date."""
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
+    held = {head.id: head for head in store.headlines()}
+    story = next(h for h in held.values() if h.title == "Story 3")
+    store.set_read(story.id)
+    store.set_full_text(story.id, ["The whole story, from its page."], [])  # rewrites heads
+    assert store.get(story.id) is story and story.read and story.rev == 2
+
+    other = Store.open(db)
+    other.merge([feed_item(3, "second", title="Story 3, updated"), feed_item(9)], **AS_FEED)
+    other.set_starred(story.id)
+    assert store.refresh()
+    assert store.get(story.id) is story
+    assert (story.title, story.read, story.starred, story.rev) == ("Story 3, updated", True,
+                                                                   True, 3)
+    assert all(store.get(i) is head for i, head in held.items())
+    assert story in store.headlines() and len(store) == 6
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StoreError):
+        store.merge([feed_item(3, "third", title="Story 3, not saved")], **AS_FEED)
+    monkeypatch.undo()
+    assert store.get(story.id) is story and story.title == "Story 3, updated"
 
 
 def test_many_full_texts_are_one_write_per_file(

@@ -119,8 +119,8 @@ class HeadlineList(CursorList):
             return Strip.blank(width, self.rich_style)
         head = self.rows[row]
         selected = row == self.cursor
-        key = (row, id(head), head.read, head.starred, selected, self.has_focus, width,
-               self.show_feed, self.date_width)
+        key = (row, id(head), head.rev, head.read, head.starred, selected, self.has_focus,
+               width, self.show_feed, self.date_width)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 1000:
