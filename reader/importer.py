@@ -33,6 +33,7 @@ from reader import feedsplit
 from reader.article import Item
 from reader.errors import ReaderError, SourceError
 from reader.feed import feed_name, parse_feed, unique
+from reader.gcpause import gc_paused
 from reader.seed import parse_seed
 from reader.store import Counts, Store
 from reader.text import MAX_SOURCE, clean
@@ -176,7 +177,8 @@ def _safely(source: str, work: Callable[[], Parsed]) -> Outcome:
 
 def parse_part(data: bytes, name: str, headers: dict[str, str], url: str) -> Outcome:
     """Run in a worker process: parse one source, or one part of a big feed."""
-    return _safely(name, lambda: parse(data, name, headers, url))
+    with gc_paused():
+        return _safely(name, lambda: parse(data, name, headers, url))
 
 
 def combine(parts: list[Outcome]) -> Outcome:

