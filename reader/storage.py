@@ -55,16 +55,20 @@ def load_tables(path: Path, data: bytes) -> Tables:
         raise StoreDamaged(
             f"{path}: damaged store file (not valid JSON: {one_line(error)})"
         ) from None
-    if not isinstance(tables, dict) or not all(
-        isinstance(table, dict)
-        and all(
-            isinstance(doc, dict) and key.isascii() and key.isdigit()
-            for key, doc in table.items()
-        )
-        for table in tables.values()
-    ):
+    if not isinstance(tables, dict) or not all(map(_well_shaped, tables.values())):
         raise StoreDamaged(f"{path}: damaged store file (JSON of the wrong shape)")
     return tables
+
+
+def _well_shaped(table: object) -> bool:
+    """A table of records keyed by ASCII digits. Checked in C (map, join), not record by record
+    in Python: a headlines file holds 5,000 records and start-up reads 20 of them."""
+    return (
+        type(table) is dict  # what orjson makes of a JSON object
+        and all(map(str.isdigit, table))
+        and "".join(table).isascii()
+        and set(map(type, table.values())) <= {dict}
+    )
 
 
 def _write_error(path: Path, error: OSError, *, unchanged: bool = True) -> StoreError:

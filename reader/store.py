@@ -27,6 +27,7 @@ its text or its feed.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import time
 from collections import OrderedDict
@@ -42,6 +43,7 @@ from tinydb.table import Table
 
 from reader.article import Content, Headline, Item, item_key, make_id, title_key
 from reader.errors import StoreDamaged, StoreError
+from reader.gcpause import gc_paused
 from reader.schema import (
     APP,
     FEED,
@@ -237,7 +239,9 @@ class Store:
         self._feed_by_url: dict[str, str] = {}
         self._feeds_stamp: object = None
         self._heads: dict[str, Headline] = {}
-        self._where: dict[str, tuple[int, int]] = {}
+        # Where an article is follows from its seq (see _place_of), except for the rare slot
+        # outside 1..SEGMENT_SIZE (a format-1 store's doc ids may be): those are kept here.
+        self._odd_places: dict[str, tuple[int, int]] = {}
         self._graves: dict[str, tuple[int, int]] = {}
         self._by_key: dict[tuple[str, str], str] = {}  # (feed id, item key) -> article id
         self._claimable: dict[str, str] = {}  # title -> title-only article of seed text
@@ -348,7 +352,7 @@ class Store:
         meta.json is read before the folder is listed, and the writer renames headlines before
         meta.json: so a segment that meta.json counts and that is missing is really missing.
         """
-        with self._mutex:
+        with self._mutex, gc_paused():
             changed = self._refresh_feeds()
             self._read_meta()
             numbers = set(range(self._segment_count)) | set(self._heads_files())
@@ -448,8 +452,7 @@ class Store:
         segment.heads, segment.graves = {}, {}
         storage = _storage(segment.heads_table)
         base = segment.number * SEGMENT_SIZE
-        names, heads, where = self._feed_names, self._heads, self._where
-        keys_ready, number = self._keys_ready, segment.number
+        names, heads, keys_ready = self._feed_names, self._heads, self._keys_ready
         for key, doc in (_raw(segment.heads_table) or {}).items():
             slot = int(key)
             if isinstance(doc, dict) and "gone" in doc:
@@ -471,16 +474,18 @@ class Store:
                 head.feed, head.feed_url = named
             segment.heads[slot] = head
             heads[head.id] = head
-            where[head.id] = (number, slot)
+            if not 0 < slot <= SEGMENT_SIZE:
+                self._odd_places[head.id] = (segment.number, slot)
             if keys_ready:
                 self._add_keys(head)
         segment.last = max([*segment.heads, *segment.graves], default=0)
         storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
+        root = str(self.path)
         for bucket in sorted({bucket_of(slot) for slot in segment.heads}):
-            path = _storage(segment.text(bucket)).path
-            if not path.exists():
+            name = text_file(segment.number, bucket)
+            if not os.path.exists(os.path.join(root, name)):  # no TinyDB opened for the check
                 raise StoreDamaged(
-                    f"{path}: missing, but {storage.path.name} lists its articles; "
+                    f"{self.path / name}: missing, but {storage.path.name} lists its articles; "
                     "run `reader repair`"
                 )
 
@@ -499,7 +504,8 @@ class Store:
 
     def _remember(self, head: Headline, number: int, slot: int) -> None:
         self._heads[head.id] = head
-        self._where[head.id] = (number, slot)
+        if not 0 < slot <= SEGMENT_SIZE:
+            self._odd_places[head.id] = (number, slot)
         if self._keys_ready:
             self._add_keys(head)
 
@@ -520,7 +526,7 @@ class Store:
 
     def _forget(self, head: Headline) -> None:
         self._heads.pop(head.id, None)
-        self._where.pop(head.id, None)
+        self._odd_places.pop(head.id, None)
         if self._keys_ready:
             key = (head.feed_id, item_key(head.guid, head.link, head.title))
             if self._by_key.get(key) == head.id:
@@ -573,6 +579,15 @@ class Store:
     def get(self, article_id: str) -> Headline | None:
         return self._heads.get(article_id)
 
+    def _place_of(self, article_id: str) -> tuple[int, int]:
+        """The segment and slot of a stored article: its seq says (no map kept for it).
+        Slots count from 1, so the last slot of a segment has the seq of the next one's 0."""
+        odd = self._odd_places.get(article_id) if self._odd_places else None
+        if odd is not None:
+            return odd
+        number, slot = divmod(self._heads[article_id].seq - 1, SEGMENT_SIZE)
+        return number, slot + 1
+
     def feeds(self) -> list[Record]:
         """Every feed record, as stored (see :data:`reader.schema.FEED`)."""
         with self._mutex:
@@ -581,7 +596,7 @@ class Store:
     def content(self, article_id: str) -> Content:
         """The article's text: reads one text file of 100 articles, not a whole segment."""
         with self._mutex:
-            number, slot = self._where[article_id]
+            number, slot = self._place_of(article_id)
             return _content(self._text(number, slot) or check(TEXT, self._bare(number, slot),
                                                                  self.path))
 
@@ -643,9 +658,9 @@ class Store:
             self.refresh()
             by_segment: dict[int, list[int]] = {}
             for article_id in article_ids:
-                if article_id not in self._where:
+                if article_id not in self._heads:
                     raise StoreError(f"{self.path}: no article {article_id}")
-                number, slot = self._where[article_id]
+                number, slot = self._place_of(article_id)
                 head = self._segments[number].heads[slot]
                 if any(getattr(head, name) != value for name, value in change.items()):
                     by_segment.setdefault(number, []).append(slot)
@@ -689,7 +704,7 @@ class Store:
         merged 200 feeds one at a time spent most of its time there.
         """
         batches = [Batch(list(b.items), b.authoritative, b.source, dict(b.feed)) for b in batches]
-        with self._lock:
+        with self._lock, gc_paused():
             self.refresh()
             try:
                 texts: dict[tuple[int, int], dict[int, Record | None]] = {}
@@ -837,9 +852,9 @@ class Store:
             texts: dict[tuple[int, int], dict[int, Record | None]] = {}
             heads: dict[int, dict[int, Record | None]] = {}
             for article_id, full_text, links, error in updates:
-                if article_id not in self._where:
+                if article_id not in self._heads:
                     raise StoreError(f"{self.path}: no article {article_id}")
-                number, slot = self._where[article_id]
+                number, slot = self._place_of(article_id)
                 key = (number, bucket_of(slot))
                 current = texts.get(key, {}).get(slot) or self._text(number, slot) or check(
                     TEXT, self._bare(number, slot), self.path
@@ -866,11 +881,11 @@ class Store:
             self.refresh()
             self._ensure_keys()
             now = int(time.time())
-            ids = [i for i in dict.fromkeys(article_ids) if i in self._where]
+            ids = [i for i in dict.fromkeys(article_ids) if i in self._heads]
             heads: dict[int, dict[int, Record | None]] = {}
             texts: dict[tuple[int, int], dict[int, Record | None]] = {}
             for article_id in ids:
-                number, slot = self._where[article_id]
+                number, slot = self._place_of(article_id)
                 head = self._segments[number].heads[slot]
                 key = item_key(head.guid, head.link, head.title)
                 heads.setdefault(number, {})[slot] = {
@@ -1085,7 +1100,7 @@ class _Merge:
 
     def update(self, article_id: str, item: Item, authoritative: bool, fid: str) -> bool:
         store = self.store
-        number, slot = store._where[article_id]
+        number, slot = store._place_of(article_id)
         current = (
             self.texts.get((number, bucket_of(slot)), {}).get(slot)
             or store._text(number, slot)

@@ -145,6 +145,33 @@ def test_import_does_not_rewrite_full_segments(tmp_path: Path, small_segments: i
     assert len(Store.open(db)) == 40
 
 
+def test_an_article_in_a_slot_past_the_segment_size_stays_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store migrated from format 1 keeps its doc ids as slots, which may run past the
+    segment size: such an article must still be read, flagged and updated in its own slot."""
+    monkeypatch.setattr(store_module, "SEGMENT_SIZE", 7)
+    db = tmp_path / "db"
+    Store.open(db).merge([feed_item(i) for i in range(5)], **AS_FEED)
+    for name, table in (("00000.heads.json", "heads"), ("00000.00.text.json", "text")):
+        tables = orjson.loads((db / name).read_bytes())
+        tables[table]["9"] = tables[table].pop("5")  # slot 9 of segment 0: seq 9 is 1's slot 2
+        (db / name).write_bytes(orjson.dumps(tables))
+    store = Store.open(db)
+    moved = next(h for h in store.headlines() if h.title == "Story 4")
+    store.set_read(moved.id)
+    assert store.content(moved.id).standfirst == "Standfirst 4 (first)"
+    assert store.merge([feed_item(4, "second"), feed_item(5)], **AS_FEED) == Counts(
+        added=1, updated=1
+    )
+    store = Store.open(db)
+    head = store.get(moved.id)
+    assert head is not None and head.read and head.seq == 9
+    assert store.content(moved.id).standfirst == "Standfirst 4 (second)"
+    assert sorted(h.title for h in store.headlines()) == [f"Story {i}" for i in range(6)]
+    assert "9" in orjson.loads((db / "00000.heads.json").read_bytes())["heads"]
+
+
 def test_reimport_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "db"
     store = Store.open(db)
