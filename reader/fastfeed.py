@@ -580,7 +580,7 @@ class _Reader:
         # is iso-8859-1, and re-encode it" (feedparser)
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             output = output.encode("iso-8859-1").decode("utf-8")
-        if _C1.search(output):
+        if not output.isprintable() and _C1.search(output):  # C1 controls are unprintable
             output = output.translate(_cp1252)
         return output, kind
 

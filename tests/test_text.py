@@ -83,6 +83,19 @@ def test_every_control_format_and_surrogate_code_point_is_removed() -> None:
     assert stray(clean(everything)) == []
 
 
+def test_the_printable_invisibles_are_exactly_those_isprintable_lets_through() -> None:
+    """clean() skips the search for all of _INVISIBLE in printable text: only these can hide
+    there (isprintable follows this Python's Unicode tables, so this is checked, not trusted)."""
+    from reader.text import _INVISIBLE, _PRINTABLE_INVISIBLE
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        expected = char.isprintable() and _INVISIBLE.match(char) is not None
+        assert (_PRINTABLE_INVISIBLE.match(char) is not None) == expected, hex(code)
+        # and clean() takes the plain space for the only white space of printable text
+        assert not (char.isprintable() and char.isspace()) or char == " ", hex(code)
+
+
 @pytest.mark.parametrize(
     "emoji",
     [
