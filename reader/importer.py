@@ -27,7 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reader import feedsplit
 from reader.article import Item
@@ -37,6 +37,9 @@ from reader.gcpause import gc_paused
 from reader.seed import parse_seed
 from reader.store import Counts, Store
 from reader.text import MAX_SOURCE, clean
+
+if TYPE_CHECKING:
+    from reader.index_files import Built, StoredIndex
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Byte order marks of the wide encodings XML may come in (UTF-32 first: its LE mark starts
@@ -88,6 +91,9 @@ class Parsed:
     items: list[Item] = field(default_factory=list)
     authoritative: bool = True
     skipped: int = 0
+    # The items' text indexed for search where they were parsed, in parts of consecutive
+    # items: what the store's new articles will hold, so the import saves it as their index.
+    index: tuple[Built, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +181,29 @@ def _safely(source: str, work: Callable[[], Parsed]) -> Outcome:
         return clean(f"{source}: cannot import ({type(error).__name__}: {error})")[:500]
 
 
-def parse_part(data: bytes, name: str, headers: dict[str, str], url: str) -> Outcome:
-    """Run in a worker process: parse one source, or one part of a big feed."""
+def parse_part(
+    data: bytes, name: str, headers: dict[str, str], url: str, *, index: bool = False
+) -> Outcome:
+    """Run in a worker process: parse one source, or one part of a big feed; with ``index``,
+    index the items' text too (the import of a feed new to the store: its items will be new
+    articles, and indexing them here keeps every core busy instead of one after the parse)."""
     with gc_paused():
-        return _safely(name, lambda: parse(data, name, headers, url))
+        outcome = _safely(name, lambda: parse(data, name, headers, url))
+        if index and isinstance(outcome, Parsed) and outcome.items:
+            return _indexed(outcome)
+        return outcome
+
+
+def _indexed(parsed: Parsed) -> Parsed:
+    """``parsed`` with its items' text indexed, as :meth:`StoredIndex.sync` would read it
+    from the store for a new article: the title, then the searchable paragraphs."""
+    from reader.index_files import build
+
+    try:
+        built = build((item.title, *item.searchable()) for item in parsed.items)
+    except Exception:  # derived data: the sync after the import indexes from the store
+        return parsed
+    return Parsed(parsed.items, parsed.authoritative, parsed.skipped, tuple(built))
 
 
 def combine(parts: list[Outcome]) -> Outcome:
@@ -281,8 +306,11 @@ class Workers:
 Job = list["Future[Outcome]"] | Outcome
 
 
-def _start(source: str, workers: Workers, parts: int, alone: bool) -> Job:
-    """Read one source and set it parsing: in a worker, or here when that is quicker."""
+def _start(
+    source: str, workers: Workers, parts: int, alone: bool, new: Callable[[str], bool]
+) -> Job:
+    """Read one source and set it parsing (and indexing, if it is ``new`` to the store): in a
+    worker, or here when that is quicker."""
     try:
         loaded = read(source)
     except ReaderError as error:
@@ -291,14 +319,40 @@ def _start(source: str, workers: Workers, parts: int, alone: bool) -> Job:
         return Parsed()  # 304 Not Modified: nothing new
     data, headers, url = loaded.data, loaded.headers, loaded.url
     chunks = feedsplit.split(data, parts) if _is_feed(data) else [data]
+    index = new(source)
     if workers.pool is None or (alone and len(chunks) == 1):
-        return parse_part(data, source, headers, url)
-    return [workers.pool.submit(parse_part, chunk, source, headers, url) for chunk in chunks]
+        return parse_part(data, source, headers, url, index=index)
+    return [
+        workers.pool.submit(parse_part, chunk, source, headers, url, index=index)
+        for chunk in chunks
+    ]
 
 
-def _finish(store: Store, source: str, job: Job) -> Report:
-    """Wait for one source's parse and merge it into the store."""
-    parsed = combine([future.result() for future in job]) if isinstance(job, list) else job
+class _Index:
+    """The store's search index, opened at the first source that brings one."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.opened: StoredIndex | None = None
+
+    def get(self) -> StoredIndex:
+        from reader.index_files import StoredIndex
+
+        if self.opened is None:
+            self.opened = StoredIndex.open(self.store.path / "search")
+        return self.opened
+
+
+def _finish(store: Store, source: str, job: Job, index: _Index) -> Report:
+    """Wait for one source's parse, merge it into the store, and save the index built with
+    it for the articles it added."""
+    if isinstance(job, list):
+        import reader.index_files  # noqa: F401  (numpy loads here while the workers parse)
+
+        outcomes = [future.result() for future in job]
+    else:
+        outcomes = [job]
+    parsed = combine(outcomes)
     report = Report(source)
     if isinstance(parsed, str):
         report.error = parsed
@@ -310,7 +364,32 @@ def _finish(store: Store, source: str, job: Job) -> Report:
         report.skipped = parsed.skipped
     except ReaderError as error:
         report.error = str(error)
+        return report
+    if report.counts.added_ids:
+        parts = [part for part in outcomes if isinstance(part, Parsed) and part.index]
+        with contextlib.suppress(OSError, ValueError):  # derived data: the sync sees to it
+            _save_index(index, store, parts, parsed.items, report.counts.added_ids)
     return report
+
+
+def _save_index(
+    index: _Index, store: Store, parts: list[Parsed], merged: list[Item], added: dict[int, str]
+) -> None:
+    """Save each part's prebuilt index for the articles its items became; a text whose item
+    did not become a new article (it updated one, or repeated another) is masked out."""
+    position = {id(item): n for n, item in enumerate(merged)}
+    built: list[tuple[Built, list[str], list[int]]] = []
+    for part in parts:
+        start = 0
+        for prebuilt in part.index:
+            ids = []
+            for item in part.items[start : start + prebuilt.documents]:
+                article = added.get(position.get(id(item), -1), "")
+                head = store.get(article) if article else None
+                ids.append(article if head is not None and head.rev == 1 else "")
+            start += prebuilt.documents
+            built.append((prebuilt, ids, [1] * len(ids)))
+    index.get().add_built(built)
 
 
 def import_sources(
@@ -331,28 +410,41 @@ def import_sources(
     reports: list[Report] = []
     pending: deque[tuple[str, Job]] = deque()
 
+    index = _Index(store)
+    known: set[str] | None = None
+
+    def new(source: str) -> bool:
+        """Whether no feed is stored under the source yet: then its items will mostly be new
+        articles, worth indexing as they are parsed (else the sync indexes the few from the
+        store). The feeds as they were when the import began."""
+        nonlocal known
+        if known is None:
+            known = {u for feed in store.feeds() for u in (feed["url"], feed["final_url"]) if u}
+        return store_source(source) not in known
+
     def finish_one() -> None:
-        report = _finish(store, *pending.popleft())
+        report = _finish(store, *pending.popleft(), index)
         reports.append(report)
         if progress:
             progress(report)
 
     with Workers(cores) as workers:
         for source in sources:
-            pending.append((source, _start(source, workers, parts, len(sources) == 1)))
+            pending.append((source, _start(source, workers, parts, len(sources) == 1, new)))
             while len(pending) > cores or (pending and not isinstance(pending[0][1], list)):
                 finish_one()
         while pending:
             finish_one()
     if any(r.counts and (r.counts.added or r.counts.updated) for r in reports):
-        update_index(store)
+        update_index(store, index.opened)
     return reports
 
 
-def update_index(store: Store) -> None:
-    """Index the new and changed articles now, so that the next launch or `reader search`
-    finds them at once. The index is derived data: if this fails, the app rebuilds it."""
+def update_index(store: Store, index: StoredIndex | None = None) -> None:
+    """Index the new and changed articles now (what an import's parts did not), so that the
+    next launch or `reader search` finds them at once. The index is derived data: if this
+    fails, the app rebuilds it."""
     from reader.index_files import StoredIndex
 
     with contextlib.suppress(ReaderError):
-        StoredIndex.open(store.path / "search").sync(store)
+        (index or StoredIndex.open(store.path / "search")).sync(store)

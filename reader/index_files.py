@@ -136,9 +136,47 @@ class _Part:
         return self.documents - int(np.count_nonzero(self.dead))
 
 
-def _write_part(directory: Path, snapshot: Snapshot, ids: list[str], revs: list[int]) -> _Part:
+@dataclass(frozen=True, eq=False)
+class Built:
+    """The index of some texts, frozen, as the arrays a part file holds (without the articles'
+    ids and revs): what an import's worker process builds and sends back, picklable."""
+
+    meta: dict[str, object]
+    arrays: dict[str, npt.NDArray[np.generic]]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Built:
+        meta, arrays = snapshot.arrays()
+        return cls(meta, arrays)
+
+    @property
+    def documents(self) -> int:
+        documents = self.meta["documents"]
+        assert isinstance(documents, int)
+        return documents
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot.from_arrays(self.meta, self.arrays)
+
+
+def build(texts: Iterable[Sequence[str]]) -> list[Built]:
+    """Index texts, each an article's title and paragraphs as :meth:`StoredIndex.sync` reads
+    them from the store, in parts of :data:`PART_DOCS` in the order given."""
+    built: list[Built] = []
+    builder = Builder()
+    for text in texts:
+        builder.add(text)
+        if builder.count == PART_DOCS:
+            built.append(Built.of(builder.freeze(final=True)))
+            builder = Builder()
+    if builder.count:
+        built.append(Built.of(builder.freeze(final=True)))
+    return built
+
+
+def _write_part(directory: Path, built: Built, ids: list[str], revs: list[int]) -> _Part:
     """Write a part file durably under a new name; return it, memory-mapped from the file."""
-    meta, arrays = snapshot.arrays()
+    meta, arrays = built.meta, dict(built.arrays)
     arrays["article_ids"] = np.array(ids, dtype=str) if ids else np.empty(0, "<U1")
     arrays["revs"] = np.array(revs, np.int64)
     layout: dict[str, list[object]] = {}
@@ -508,13 +546,13 @@ class StoredIndex:
             ids.append(head.id)
             part_revs.append(head.rev)
             if len(ids) == PART_DOCS:
-                self._commit([(builder.freeze(final=True), ids, part_revs)], titles)
+                self._commit([(Built.of(builder.freeze(final=True)), ids, part_revs)], titles)
                 indexed += len(ids)
                 builder, ids, part_revs = Builder(), [], []
             if progress is not None and (indexed + len(ids)) % 5000 == 0:
                 progress(indexed + len(ids), total)
         if ids or deleted:
-            self._commit([(builder.freeze(final=True), ids, part_revs)] if ids else [])
+            self._commit([(Built.of(builder.freeze(final=True)), ids, part_revs)] if ids else [])
             indexed += len(ids)
         self._publish()
         if progress is not None:
@@ -534,22 +572,45 @@ class StoredIndex:
 
     # --- saving ----------------------------------------------------------------------------------
 
+    def add_built(self, parts: Sequence[tuple[Built, Sequence[str], Sequence[int]]]) -> int:
+        """Save parts built elsewhere, each from the texts of the store's articles ``ids`` at
+        ``revs`` as :meth:`sync` would have read them ("" for a text that is no article), in
+        one manifest write; returns how many were saved. A part of which fewer than half
+        count is not: :meth:`sync` indexes those few from the store (a part mostly masked
+        would soon be merged away)."""
+        kept = []
+        for built, ids, revs in parts:
+            if len(ids) != built.documents or len(revs) != len(ids):
+                raise ValueError("one id and one rev per document")
+            if sum(map(bool, ids)) * 2 >= len(ids):
+                kept.append((built, list(ids), list(revs)))
+        if kept:
+            with self._sync_lock:
+                self._error = None
+                if _stamp(self._manifest_path) != self._stamp:
+                    self._load()
+                self._commit(kept)
+        return len(kept)
+
     def _commit(
-        self, built: list[tuple[Snapshot, list[str], list[int]]], titles: _Part | None = None
+        self, built: list[tuple[Built, list[str], list[int]]], titles: _Part | None = None
     ) -> None:
-        """Add new parts, keep one version of each article, and save the manifest; if the files
-        cannot be written, keep it all in memory and say why in ``problem``."""
+        """Add new parts ("" for an id masks that document out), keep one version of each
+        article, and save the manifest; if the files cannot be written, keep it all in memory
+        and say why in ``problem``."""
         new = []
-        for snapshot, ids, revs in built:
+        for index, ids, revs in built:
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                new.append(_write_part(self.directory, snapshot, ids, revs))
+                part = _write_part(self.directory, index, ids, revs)
             except (OSError, IndexDamaged) as error:
                 self._error = f"{self.directory}: cannot save the search index ({error})"
-                new.append(_Part(
-                    None, 0, 0, snapshot, np.array(ids, dtype=str), np.array(revs, np.int64),
-                    np.zeros(len(ids), np.bool_), verified=True,
-                ))
+                part = _Part(
+                    None, 0, 0, index.snapshot(), np.array(ids, dtype=str),
+                    np.array(revs, np.int64), np.zeros(len(ids), np.bool_), verified=True,
+                )
+            part.dead[[n for n, article in enumerate(ids) if not article]] = True
+            new.append(part)
         try:
             with self._files_locked():
                 if _stamp(self._manifest_path) != self._stamp:

@@ -145,6 +145,11 @@ class Counts:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    # The id each added article got, by the item's position in what was merged (so that an
+    # index built from the items can be told which article each one became).
+    added_ids: dict[int, str] = field(
+        default_factory=dict, compare=False, repr=False, kw_only=True
+    )
 
     def __str__(self) -> str:
         return f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}"
@@ -1042,7 +1047,7 @@ class _Merge:
         feed = self.record = self.feed(next((item.feed for item in items if item.feed), ""))
         fid = feed["id"]
         counts = Counts()
-        for item in items:
+        for position, item in enumerate(items):
             key = item_key(item.guid, item.link, item.title)
             article_id = store._by_key.get((fid, key))
             if article_id is not None and article_id in store._graves:
@@ -1055,7 +1060,7 @@ class _Merge:
                 else:
                     article_id = store._claimable.get(title_key(item.title))
             if article_id is None:
-                self.add(item, feed, key)
+                counts.added_ids[position] = self.add(item, feed, key)
                 counts.added += 1
             elif self.update(article_id, item, authoritative, fid):
                 counts.updated += 1
@@ -1086,7 +1091,8 @@ class _Merge:
         segment.last = max(segment.last, slot)
         store._remember(head, number, slot)
 
-    def add(self, item: Item, feed: Record, key: str) -> None:
+    def add(self, item: Item, feed: Record, key: str) -> str:
+        """Store a new article; returns its id."""
         store = self.store
         number, slot = self.allocate()
         article_id = make_id("article", f"{feed['url']}\0{key}")
@@ -1097,6 +1103,7 @@ class _Merge:
             "id": article_id, "feed": feed["id"], "rev": 1,
         }
         self._place(number, slot, record)
+        return article_id
 
     def update(self, article_id: str, item: Item, authoritative: bool, fid: str) -> bool:
         store = self.store

@@ -319,6 +319,9 @@ def test_an_empty_name_says_so() -> None:
 def import_sources_nowhere(sources: list[str]) -> list[Report]:
     """Import into a store that is never written (every source here fails before a merge)."""
     class NoStore:
+        def feeds(self) -> list[dict[str, object]]:
+            return []  # asked which feeds are new (their items are indexed as they are parsed)
+
         def merge(self, *args: object, **kwargs: object) -> None:
             raise AssertionError("nothing should reach the store")
 

@@ -379,3 +379,65 @@ def test_stale_documents_never_answer_for_a_rev_the_store_does_not_have(tmp_path
     index.sync(source)
     heads = [replace(h) for h in source.headlines()]
     assert hits(index, heads, "new") == ["a"] and hits(index, heads, "old") == []
+
+
+# --- an import saves the index its workers built ------------------------------------------------
+
+
+def _feed_file(path: Path, numbers: Iterable[int]) -> Path:
+    """An RSS 2.0 file of _item()s (their text as HTML paragraphs)."""
+    entries = []
+    for n in numbers:
+        item = _item(n)
+        html = "".join(f"<p>{p}</p>" for p in (item.standfirst, *item.body))
+        entries.append(
+            f"<item><title>{item.title}</title><guid>{item.guid}</guid><link>{item.link}</link>"
+            f"<description><![CDATA[{html}]]></description></item>"
+        )
+    path.write_text(f'<rss version="2.0"><channel><title>{path.stem}</title>{"".join(entries)}'
+                    "</channel></rss>", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("feeds", [1, 3])
+def test_an_import_of_new_feeds_saves_the_index_built_as_they_were_parsed(
+    tmp_path: Path, small_parts: None, feeds: int
+) -> None:
+    from reader.importer import import_sources
+
+    store = Store.open(tmp_path / "store")
+    files = [_feed_file(tmp_path / f"f{k}.xml", range(k * 20, k * 20 + 20)) for k in range(feeds)]
+    with patch("reader.importer.update_index"):  # no sync after the import: nothing from it
+        import_sources(store, [str(f) for f in files])
+    assert len(part_files(store.path / "search")) == 3 * feeds  # 8 + 8 + 4 a feed
+    assert_agrees(StoredIndex.open(store.path / "search"), store)
+    assert StoredIndex.open(store.path / "search").sync(store).indexed == 0
+
+
+def test_items_that_become_no_new_article_are_masked_in_the_saved_index(tmp_path: Path) -> None:
+    from reader.importer import import_sources
+
+    store = Store.open(tmp_path / "store")
+    titles = [Item(title=_item(n).title, standfirst=f"Seed text {n}") for n in range(3)]
+    store.merge(titles, authoritative=False, source=str(tmp_path / "seed.txt"))
+    StoredIndex.open(store.path / "search").sync(store)
+    # A new feed: its 10 items are indexed as they are parsed; 3 of them claim the seed text.
+    with patch("reader.importer.update_index"):
+        (report,) = import_sources(store, [str(_feed_file(tmp_path / "feed.xml", range(10)))])
+    assert str(report.counts) == "added 7, updated 3, unchanged 0"
+    assert len(StoredIndex.open(store.path / "search")) == 10  # the 3 still at the seed's rev
+    assert StoredIndex.open(store.path / "search").sync(store).indexed == 3
+    assert_agrees(StoredIndex.open(store.path / "search"), store)
+    assert hits(StoredIndex.open(store.path / "search"), store.headlines(), "seed") == []
+
+
+def test_a_built_part_mostly_of_no_article_is_left_to_the_sync(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "store", 4)
+    heads = [head for head, _ in store.contents()]
+    (built,) = index_files.build([(h.title, *c.searchable()) for h, c in store.contents()])
+    index = StoredIndex.open(store.path / "search")
+    assert index.add_built([(built, [heads[0].id, "", "", ""], [1] * 4)]) == 0
+    assert part_files(store.path / "search") == []
+    assert index.add_built([(built, [h.id for h in heads[:2]] + ["", ""], [1] * 4)]) == 1
+    assert index.sync(store).indexed == 2  # the two masked ones, from the store
+    assert_agrees(StoredIndex.open(store.path / "search"), store)
