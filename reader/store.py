@@ -550,8 +550,19 @@ class Store:
 
     def _ensure_keys(self) -> None:
         if not self._keys_ready:
+            # _add_keys for every headline, inlined for the common case (a guid): 90,000
+            # headlines are mapped at the first merge of every import into a big store.
+            by_key, claimable = self._by_key, self._claimable
+            texts = {fid for fid, f in self._feeds.items() if f["kind"] in _TEXT_KINDS}
+            titles = self._titles_ready
             for head in self._in_order():
-                self._add_keys(head)
+                guid = head.guid
+                key = f"guid\0{guid}" if guid else item_key(guid, head.link, head.title)
+                by_key.setdefault((head.feed_id, key), head.id)
+                if not guid and not head.link and head.feed_id in texts:  # _claimable_title
+                    claimable.setdefault(title_key(head.title), head.id)
+                if titles:
+                    self._by_title.setdefault(title_key(head.title), head.id)
             for segment in self._segments.values():
                 for grave in segment.graves.values():
                     self._by_key[(grave["feed"], grave["key"])] = grave["id"]
@@ -726,7 +737,7 @@ class Store:
                         record.update(check(FEED, record | dict(batch.feed), self.path, "a feed"))
                     feeds_changed |= merge.feeds_changed or bool(batch.feed)
                 if heads or feeds_changed:
-                    self._write(texts, heads, feeds=feeds_changed)
+                    self._write(texts, heads, feeds=feeds_changed, placed=True)
                 return counts
             except BaseException:
                 self._reload()  # memory may be ahead of the disk: read the disk again
@@ -911,9 +922,12 @@ class Store:
         *,
         feeds: bool = False,
         flags_cleared: bool = False,
+        placed: bool = False,
     ) -> None:
         """Write changed files in one transaction, in the order that keeps a crash harmless,
-        then bring memory up to date. ``None`` in ``texts`` removes that article's text."""
+        then bring memory up to date. ``None`` in ``texts`` removes that article's text.
+        ``placed``: the headlines in memory are already those written (a merge placed them,
+        under the write lock), so the headlines files are not read back."""
         new = sorted(n for n in heads if n >= self._segment_count)
         segments = [self._segments[n] for n in sorted(heads)]
         storages: list[AtomicJSONStorage] = []
@@ -961,7 +975,10 @@ class Store:
             self._segment_count = new[-1] + 1
             self._meta_stamp = _stamp(self.path / "meta.json")
         for segment in segments:
-            self._load_heads(segment)
+            if placed:
+                _storage(segment.heads_table).forget()  # as _load_heads leaves it
+            else:
+                self._load_heads(segment)
             segment.heads_stamp = _stamp(_storage(segment.heads_table).path)
             self._load_flags(segment)
             segment.flags_stamp = _stamp(_storage(segment.flags_table).path)
@@ -1057,7 +1074,7 @@ class _Merge:
                 if self.kind == "text":
                     store._ensure_titles()
                     article_id = store._by_title.get(title_key(item.title))
-                else:
+                elif store._claimable:  # else folding the title is wasted
                     article_id = store._claimable.get(title_key(item.title))
             if article_id is None:
                 counts.added_ids[position] = self.add(item, feed, key)

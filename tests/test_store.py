@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,36 @@ def test_an_article_in_a_slot_past_the_segment_size_stays_where_it_is(
     assert store.content(moved.id).standfirst == "Standfirst 4 (second)"
     assert sorted(h.title for h in store.headlines()) == [f"Story {i}" for i in range(6)]
     assert "9" in orjson.loads((db / "00000.heads.json").read_bytes())["heads"]
+
+
+def test_after_each_merge_memory_is_what_a_fresh_open_reads(
+    tmp_path: Path, small_segments: int
+) -> None:
+    """A merge keeps the headlines it placed instead of reading its own files back: they must
+    be exactly what opening the store again gives, flags, names and match maps included."""
+    db = tmp_path / "db"
+    store = Store.open(db)
+
+    def same() -> None:
+        fresh = Store.open(db)
+        assert [astuple(h) for h in store.headlines()] == [astuple(h) for h in fresh.headlines()]
+        store._ensure_keys()
+        fresh._ensure_keys()
+        assert (store._by_key, store._claimable) == (fresh._by_key, fresh._claimable)
+        assert {n: s.last for n, s in store._segments.items()} == {
+            n: s.last for n, s in fresh._segments.items()
+        }
+
+    store.merge([seed_item(i) for i in range(7)], **AS_SEED)
+    same()
+    store.set_read(store.headlines()[2].id)
+    store.set_starred(store.headlines()[5].id)
+    store.merge([feed_item(i) for i in range(4, 16)], **AS_FEED)  # claims 4-6; a new segment
+    same()
+    store.merge([feed_item(i, "second") for i in range(0, 20, 3)], **AS_FEED)
+    same()
+    store.merge([feed_item(i, "third", title=f"Renamed {i}") for i in range(3)], **AS_FEED)
+    same()
 
 
 def test_reimport_writes_nothing(tmp_path: Path) -> None:
