@@ -143,6 +143,16 @@ def read(source: str) -> Loaded | None:
     return Loaded(data)
 
 
+def _big_file(source: str) -> bool:
+    """Whether ``source`` is a local file that will be cut and parsed by the workers."""
+    if is_url(source) or not source:
+        return False
+    try:
+        return os.path.getsize(source) >= feedsplit.MIN_SIZE
+    except (OSError, ValueError):
+        return False
+
+
 def _exists(path: str) -> bool:
     try:
         return Path(path).exists()
@@ -277,6 +287,11 @@ class Workers:
         """
         if self.pool is not None:
             self.pool.submit(os.getpid).result()  # with fork, the first task starts them all
+
+    def launch(self) -> None:
+        """Start the workers without waiting for them (see :meth:`start`)."""
+        if self.pool is not None:
+            self.pool.submit(os.getpid)
 
     def __enter__(self) -> Workers:
         return self
@@ -429,6 +444,8 @@ def import_sources(
             progress(report)
 
     with Workers(cores) as workers:
+        if len(sources) > 1 or _big_file(sources[0] if sources else ""):
+            workers.launch()  # they start while this process reads and cuts the first source
         for source in sources:
             pending.append((source, _start(source, workers, parts, len(sources) == 1, new)))
             while len(pending) > cores or (pending and not isinstance(pending[0][1], list)):

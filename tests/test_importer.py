@@ -619,3 +619,19 @@ def test_two_feed_files_sharing_guids_import_a_b_a_without_flipping(tmp_path: Pa
     assert sorted((h.feed, h.title) for h in Store.open(tmp_path / "db").headlines()) == [
         ("Feed A", "A one"), ("Feed B", "B one"),
     ]
+
+
+def test_an_item_crosses_to_the_import_process_with_every_field() -> None:
+    """Workers pickle Items by their constructor's arguments: every field must be among them."""
+    import dataclasses
+    import pickle
+
+    from reader.article import Item
+
+    values: dict[str, object] = {
+        field.name: [f"{field.name} value"] if field.name in ("body", "full_text", "links")
+        else 7 if field.name == "published" else f"{field.name} value"
+        for field in dataclasses.fields(Item)
+    }
+    item = Item(**values)  # type: ignore[arg-type]
+    assert dataclasses.asdict(pickle.loads(pickle.dumps(item))) == values
