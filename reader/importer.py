@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import re
@@ -234,6 +235,9 @@ _WATCH_SECONDS = 0.5
 
 def _worker_start(parent: int, pids: Any) -> None:
     """Run first in every worker: die with ``parent``, leave Ctrl+C to it, say who we are."""
+    # Everything the fork copied from the parent (a whole store's headlines, say) is the
+    # parent's: the collector must not walk it here, which also copied every page it touched.
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C by killing us
     if not _kill_me_with_parent():
         threading.Thread(target=_watch, args=(parent,), name="parent watch", daemon=True).start()
@@ -264,6 +268,10 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
+def _load_index_code() -> None:
+    import reader.index_files  # noqa: F401
+
+
 class Workers:
     """A process pool whose workers never outlive the import (see :func:`_worker_start`).
 
@@ -272,6 +280,7 @@ class Workers:
     """
 
     def __init__(self, count: int) -> None:
+        self.count = count
         self.pool: ProcessPoolExecutor | None = None
         if count > 1:
             context = multiprocessing.get_context()
@@ -288,10 +297,12 @@ class Workers:
         if self.pool is not None:
             self.pool.submit(os.getpid).result()  # with fork, the first task starts them all
 
-    def launch(self) -> None:
-        """Start the workers without waiting for them (see :meth:`start`)."""
+    def launch(self, *, indexing: bool = False) -> None:
+        """Start the workers without waiting for them (see :meth:`start`); ``indexing``: have
+        each load the search index's code (numpy) meanwhile, not in the middle of a parse."""
         if self.pool is not None:
-            self.pool.submit(os.getpid)
+            for _ in range(self.count):
+                self.pool.submit(_load_index_code if indexing else os.getpid)
 
     def __enter__(self) -> Workers:
         return self
@@ -360,7 +371,13 @@ class _Index:
 
 def _finish(store: Store, source: str, job: Job, index: _Index) -> Report:
     """Wait for one source's parse, merge it into the store, and save the index built with
-    it for the articles it added."""
+    it for the articles it added. The cyclic GC waits meanwhile: the results, loaded by the
+    pool's thread, are thousands of objects that all live on."""
+    with gc_paused():
+        return _finish_paused(store, source, job, index)
+
+
+def _finish_paused(store: Store, source: str, job: Job, index: _Index) -> Report:
     if isinstance(job, list):
         import reader.index_files  # noqa: F401  (numpy loads here while the workers parse)
 
@@ -445,7 +462,8 @@ def import_sources(
 
     with Workers(cores) as workers:
         if len(sources) > 1 or _big_file(sources[0] if sources else ""):
-            workers.launch()  # they start while this process reads and cuts the first source
+            # They start while this process reads and cuts the first source.
+            workers.launch(indexing=new(sources[0]))
         for source in sources:
             pending.append((source, _start(source, workers, parts, len(sources) == 1, new)))
             while len(pending) > cores or (pending and not isinstance(pending[0][1], list)):
