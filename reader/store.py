@@ -1146,12 +1146,12 @@ class _Merge:
 
     def allocate(self) -> tuple[int, int]:
         store = self.store
-        numbers = sorted(store._segments)
-        if numbers:
-            slot = store._segments[numbers[-1]].free_slot()
+        last = max(store._segments, default=None)  # once per new article: no sort
+        if last is not None:
+            slot = store._segments[last].free_slot()
             if slot is not None:
-                return numbers[-1], slot
-        number = numbers[-1] + 1 if numbers else 0
+                return last, slot
+        number = last + 1 if last is not None else 0
         store._segments[number] = _Segment(store.path, number)
         return number, 1
 
