@@ -29,8 +29,14 @@ _CONTENT = re.compile(rb"<(?:[^\s>:/]+:)?(?:content|encoded|fullitem)[\s>/]", re
 _SUMMARY = re.compile(rb"<(?:[^\s>:/]+:)?(?:summary|description|abstract)[\s>/]", re.IGNORECASE)
 
 
-def split(data: bytes, parts: int) -> list[bytes]:
-    """``data`` as up to ``parts`` documents, cut only between ``</item>`` and ``<item``."""
+def split(data: bytes, parts: int, *, check: bool = True) -> list[bytes]:
+    """``data`` as up to ``parts`` documents, cut only between ``</item>`` and ``<item``.
+
+    ``check=False`` leaves out the check that the whole document is well-formed (expat over
+    all of it, the slowest step here): the caller then checks each part where it is parsed
+    and parses the whole feed instead if one is not. Every part well-formed makes the whole
+    well-formed: each part is the same head and tail around its own run of the content.
+    """
     if parts < 2 or len(data) < MIN_SIZE:
         return [data]
     first = _FIRST.search(data)
@@ -57,7 +63,7 @@ def split(data: bytes, parts: int) -> list[bytes]:
             return [data]  # not a plain run of items (a comment, CDATA, another element)
         cuts.append(at)
     cuts.append(len(body))
-    if len(cuts) > 2 and not well_formed(data):
+    if len(cuts) > 2 and check and not well_formed(data):
         return [data]
     return [head + body[a:b] + tail for a, b in pairwise(cuts) if b > a]
 

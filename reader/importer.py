@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from reader import feedsplit
 from reader.article import Item
 from reader.errors import ReaderError, SourceError
+from reader.fastfeed import well_formed
 from reader.feed import feed_name, parse_feed, unique
 from reader.gcpause import gc_paused
 from reader.seed import parse_seed
@@ -95,6 +96,7 @@ class Parsed:
     # The items' text indexed for search where they were parsed, in parts of consecutive
     # items: what the store's new articles will hold, so the import saves it as their index.
     index: tuple[Built, ...] = ()
+    ill_formed: bool = False  # a part of a cut feed that expat refuses: parse the whole feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +195,15 @@ def _safely(source: str, work: Callable[[], Parsed]) -> Outcome:
 
 
 def parse_part(
-    data: bytes, name: str, headers: dict[str, str], url: str, *, index: bool = False
+    data: bytes, name: str, headers: dict[str, str], url: str, *, index: bool = False,
+    part: bool = False,
 ) -> Outcome:
     """Run in a worker process: parse one source, or one part of a big feed; with ``index``,
     index the items' text too (the import of a feed new to the store: its items will be new
-    articles, and indexing them here keeps every core busy instead of one after the parse)."""
+    articles, and indexing them here keeps every core busy instead of one after the parse).
+    ``part``: one of the parts ``feedsplit.split(check=False)`` cut, checked here."""
+    if part and not well_formed(data):
+        return Parsed(ill_formed=True)
     with gc_paused():
         outcome = _safely(name, lambda: parse(data, name, headers, url))
         if index and isinstance(outcome, Parsed) and outcome.items:
@@ -329,7 +335,18 @@ class Workers:
 
 # --- the import ---------------------------------------------------------------------------
 
-Job = list["Future[Outcome]"] | Outcome
+@dataclass(frozen=True, slots=True)
+class _Parsing:
+    """A feed being parsed by the workers in parts, and what parsing it whole would take."""
+
+    parts: list[Future[Outcome]]
+    data: bytes
+    headers: dict[str, str]
+    url: str
+    index: bool
+
+
+Job = _Parsing | Outcome
 
 
 def _start(
@@ -344,14 +361,18 @@ def _start(
     if loaded is None:
         return Parsed()  # 304 Not Modified: nothing new
     data, headers, url = loaded.data, loaded.headers, loaded.url
-    chunks = feedsplit.split(data, parts) if _is_feed(data) else [data]
+    pool = workers.pool
+    # The parts are checked in the workers, each its own, rather than the whole feed here.
+    chunks = feedsplit.split(data, parts, check=False) if pool and _is_feed(data) else [data]
     index = new(source)
-    if workers.pool is None or (alone and len(chunks) == 1):
+    if pool is None or (alone and len(chunks) == 1):
         return parse_part(data, source, headers, url, index=index)
-    return [
-        workers.pool.submit(parse_part, chunk, source, headers, url, index=index)
+    cut = len(chunks) > 1
+    futures = [
+        pool.submit(parse_part, chunk, source, headers, url, index=index, part=cut)
         for chunk in chunks
     ]
+    return _Parsing(futures, data, headers, url, index)
 
 
 class _Index:
@@ -378,10 +399,15 @@ def _finish(store: Store, source: str, job: Job, index: _Index) -> Report:
 
 
 def _finish_paused(store: Store, source: str, job: Job, index: _Index) -> Report:
-    if isinstance(job, list):
+    if isinstance(job, _Parsing):
         import reader.index_files  # noqa: F401  (numpy loads here while the workers parse)
 
-        outcomes = [future.result() for future in job]
+        outcomes = [future.result() for future in job.parts]
+        if any(isinstance(part, Parsed) and part.ill_formed for part in outcomes):
+            # Parsed whole, as if it had never been cut: feedparser reads XML that is not
+            # well-formed with another parser, and a part without the broken item would be.
+            whole = parse_part(job.data, source, job.headers, job.url, index=job.index)
+            outcomes = [whole]
     else:
         outcomes = [job]
     parsed = combine(outcomes)
@@ -466,7 +492,7 @@ def import_sources(
             workers.launch(indexing=new(sources[0]))
         for source in sources:
             pending.append((source, _start(source, workers, parts, len(sources) == 1, new)))
-            while len(pending) > cores or (pending and not isinstance(pending[0][1], list)):
+            while len(pending) > cores or (pending and not isinstance(pending[0][1], _Parsing)):
                 finish_one()
         while pending:
             finish_one()
