@@ -248,10 +248,12 @@ class Store:
         # outside 1..SEGMENT_SIZE (a format-1 store's doc ids may be): those are kept here.
         self._odd_places: dict[str, tuple[int, int]] = {}
         self._graves: dict[str, tuple[int, int]] = {}
-        self._by_key: dict[tuple[str, str], str] = {}  # (feed id, item key) -> article id
+        # feed id -> item key -> article id (tombstones too), mapped for a feed the first time
+        # a merge into it looks: a feed new to the store needs none of the others' keys.
+        self._by_key: dict[str, dict[str, str]] = {}
         self._claimable: dict[str, str] = {}  # title -> title-only article of seed text
         self._by_title: dict[str, str] = {}  # title -> any article: only for seed text
-        self._keys_ready = False  # the match maps are built on the first merge, not at start
+        self._keys_ready = False  # _claimable is built on the first merge, not at start
         self._titles_ready = False
         self._ordered: list[Headline] | None = None
         self._open_texts: OrderedDict[tuple[int, int], Table] = OrderedDict()
@@ -452,8 +454,9 @@ class Store:
             self._forget(head)
         for grave in segment.graves.values():
             self._graves.pop(grave["id"], None)
-            if self._keys_ready:
-                self._by_key.pop((grave["feed"], grave["key"]), None)
+            keys = self._by_key.get(grave["feed"])
+            if keys is not None:
+                keys.pop(grave["key"], None)
         segment.heads, segment.graves = {}, {}
         storage = _storage(segment.heads_table)
         base = segment.number * SEGMENT_SIZE
@@ -464,8 +467,9 @@ class Store:
                 grave = check(TOMBSTONE, doc, storage.path, "a tombstone")
                 segment.graves[slot] = grave
                 self._graves[grave["id"]] = (segment.number, slot)
-                if self._keys_ready:
-                    self._by_key[(grave["feed"], grave["key"])] = grave["id"]
+                keys = self._by_key.get(grave["feed"])
+                if keys is not None:
+                    keys[grave["key"]] = grave["id"]
                 continue
             head = head_from(doc, base + slot, storage.path)
             kept = held.get(head.id)
@@ -481,7 +485,7 @@ class Store:
             heads[head.id] = head
             if not 0 < slot <= SEGMENT_SIZE:
                 self._odd_places[head.id] = (segment.number, slot)
-            if keys_ready:
+            if keys_ready or self._by_key:
                 self._add_keys(head)
         segment.last = max([*segment.heads, *segment.graves], default=0)
         storage.forget()  # the Headlines are the in-memory copy; a write re-reads the file
@@ -511,7 +515,7 @@ class Store:
         self._heads[head.id] = head
         if not 0 < slot <= SEGMENT_SIZE:
             self._odd_places[head.id] = (number, slot)
-        if self._keys_ready:
+        if self._keys_ready or self._by_key:
             self._add_keys(head)
 
     def _claimable_title(self, head: Headline) -> str | None:
@@ -522,20 +526,25 @@ class Store:
         return title_key(head.title)
 
     def _add_keys(self, head: Headline) -> None:
-        self._by_key.setdefault((head.feed_id, item_key(head.guid, head.link, head.title)), head.id)
-        claim = self._claimable_title(head)
-        if claim is not None:
-            self._claimable.setdefault(claim, head.id)
+        keys = self._by_key.get(head.feed_id)
+        if keys is not None:
+            keys.setdefault(item_key(head.guid, head.link, head.title), head.id)
+        if self._keys_ready:
+            claim = self._claimable_title(head)
+            if claim is not None:
+                self._claimable.setdefault(claim, head.id)
         if self._titles_ready:
             self._by_title.setdefault(title_key(head.title), head.id)
 
     def _forget(self, head: Headline) -> None:
         self._heads.pop(head.id, None)
         self._odd_places.pop(head.id, None)
+        keys = self._by_key.get(head.feed_id)
+        if keys is not None:
+            key = item_key(head.guid, head.link, head.title)
+            if keys.get(key) == head.id:
+                del keys[key]
         if self._keys_ready:
-            key = (head.feed_id, item_key(head.guid, head.link, head.title))
-            if self._by_key.get(key) == head.id:
-                del self._by_key[key]
             claim = self._claimable_title(head)
             if claim is not None and self._claimable.get(claim) == head.id:
                 del self._claimable[claim]
@@ -549,24 +558,31 @@ class Store:
                 yield heads[slot]
 
     def _ensure_keys(self) -> None:
+        """Map the seed-text articles a feed item may claim by title (see _claimable_title):
+        one quick pass, for only title-only articles of text feeds are folded."""
         if not self._keys_ready:
-            # _add_keys for every headline, inlined for the common case (a guid): 90,000
-            # headlines are mapped at the first merge of every import into a big store.
-            by_key, claimable = self._by_key, self._claimable
             texts = {fid for fid, f in self._feeds.items() if f["kind"] in _TEXT_KINDS}
-            titles = self._titles_ready
+            if texts:
+                for head in self._in_order():
+                    if not head.guid and not head.link and head.feed_id in texts:
+                        self._claimable.setdefault(title_key(head.title), head.id)
+            self._keys_ready = True
+
+    def _keys(self, fid: str) -> dict[str, str]:
+        """Item key -> article id in feed ``fid``, tombstones included (they win: a deleted
+        article is never brought back); mapped the first time it is asked for, then kept."""
+        keys = self._by_key.get(fid)
+        if keys is None:
+            keys = {}
             for head in self._in_order():
-                guid = head.guid
-                key = f"guid\0{guid}" if guid else item_key(guid, head.link, head.title)
-                by_key.setdefault((head.feed_id, key), head.id)
-                if not guid and not head.link and head.feed_id in texts:  # _claimable_title
-                    claimable.setdefault(title_key(head.title), head.id)
-                if titles:
-                    self._by_title.setdefault(title_key(head.title), head.id)
+                if head.feed_id == fid:
+                    keys.setdefault(item_key(head.guid, head.link, head.title), head.id)
             for segment in self._segments.values():
                 for grave in segment.graves.values():
-                    self._by_key[(grave["feed"], grave["key"])] = grave["id"]
-            self._keys_ready = True
+                    if grave["feed"] == fid:
+                        keys[grave["key"]] = grave["id"]
+            self._by_key[fid] = keys
+        return keys
 
     def _ensure_titles(self) -> None:
         """Map every title, for seed text (which has nothing else); feeds never need it, and
@@ -1063,10 +1079,11 @@ class _Merge:
         store._ensure_keys()
         feed = self.record = self.feed(next((item.feed for item in items if item.feed), ""))
         fid = feed["id"]
+        keys = store._keys(fid)
         counts = Counts()
         for position, item in enumerate(items):
             key = item_key(item.guid, item.link, item.title)
-            article_id = store._by_key.get((fid, key))
+            article_id = keys.get(key)
             if article_id is not None and article_id in store._graves:
                 counts.unchanged += 1  # deleted (expired): never brought back
                 continue

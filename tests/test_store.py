@@ -186,7 +186,9 @@ def test_after_each_merge_memory_is_what_a_fresh_open_reads(
         assert [astuple(h) for h in store.headlines()] == [astuple(h) for h in fresh.headlines()]
         store._ensure_keys()
         fresh._ensure_keys()
-        assert (store._by_key, store._claimable) == (fresh._by_key, fresh._claimable)
+        assert store._claimable == fresh._claimable
+        for feed in fresh.feeds():
+            assert store._keys(feed["id"]) == fresh._keys(feed["id"]), feed["url"]
         assert {n: s.last for n, s in store._segments.items()} == {
             n: s.last for n, s in fresh._segments.items()
         }
@@ -548,6 +550,29 @@ def test_a_deleted_article_does_not_come_back_while_its_feed_carries_it(tmp_path
     counts = again.merge([feed_item(i) for i in range(6)], **AS_FEED)
     assert counts == Counts(added=1, unchanged=5)
     assert len(Store.open(db)) == 4
+
+
+def test_a_merge_maps_only_its_own_feeds_items_and_tombstones_still_hold(tmp_path: Path) -> None:
+    """Item keys are mapped per feed, at the first merge into that feed: a new feed needs
+    none of the store's other keys, and a feed mapped after a delete sees its tombstones."""
+    db = tmp_path / "db"
+    store = Store.open(db)
+    store.merge([feed_item(i) for i in range(5)], **AS_FEED)
+    gone = [h.id for h in store.headlines() if h.title == "Story 2"]
+    store.delete(gone)
+    other = {"authoritative": True, "source": "https://other.example/feed.xml"}
+    again = Store.open(db)
+    assert again.merge([feed_item(i) for i in range(100, 103)], **other) == Counts(added=3)
+    assert [f["url"] for f in again.feeds() if f["id"] in again._by_key] == [other["source"]]
+    assert again.merge([feed_item(i) for i in range(6)], **AS_FEED) == Counts(
+        added=1, unchanged=5
+    )
+    assert again.merge([feed_item(i) for i in range(100, 104)], **other) == Counts(
+        added=1, unchanged=3
+    )
+    assert sorted(h.title for h in Store.open(db).headlines()) == sorted(
+        f"Story {i}" for i in [0, 1, 3, 4, 5, 100, 101, 102, 103]
+    )
 
 
 # --- threads ------------------------------------------------------------------------------------
