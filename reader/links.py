@@ -22,6 +22,9 @@ from reader.text import clean
 MAX_LENGTH = 8192
 
 _FORBIDDEN = re.compile(r"[ \t\r\n\"'<>`\\\x00-\x1f\x7f]")
+# http(s), then a host of plain letters, digits, dots and hyphens (no user, no port) up to
+# the end or the path, query or fragment: urlsplit gives it a host and no port to refuse.
+_PLAIN_WEB = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(?=[/?#]|\Z)")
 
 
 def openable(link: str) -> str | None:
@@ -31,6 +34,8 @@ def openable(link: str) -> str | None:
     # An ASCII link without those is printable, and clean() leaves it as it is.
     if not link.isascii() and (not link.isprintable() or clean(link) != link):
         return None  # C1 controls, bidi overrides, zero-width or other invisible characters
+    if _PLAIN_WEB.match(link):
+        return link  # what urlsplit accepts below, told by one match (a tenth of the time)
     try:
         parts = urlsplit(link)
         port = parts.port  # raises on a malformed port

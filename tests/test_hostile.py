@@ -490,6 +490,31 @@ def test_openable_refuses_everything_else(link: str) -> None:
     assert openable(link) is None
 
 
+def test_openable_takes_plain_web_links_at_a_glance_as_urlsplit_would() -> None:
+    """openable() accepts links of the plain shape without urlsplit: every link, of that
+    shape or near it, gets the verdict urlsplit's path gives."""
+    import random
+    from unittest.mock import patch
+
+    from reader import links
+
+    schemes = ["http", "HTTPS", "hTtP", "https", "httpſ", "ftp", "", "h"]
+    seps = ["://", ":/", "//", ":", ":///"]
+    host = ["a", "Z", "9", ".", "-", "_", "@", ":80", ":0", ":x", "[", "]", "é", "\u212a", ""]
+    tails = ["", "/", "/p?q#f", "?q", "#f", ":", "/@x", "x"]
+    rng = random.Random(7)
+    cases = [
+        rng.choice(schemes) + rng.choice(seps)
+        + "".join(rng.choice(host) for _ in range(rng.randrange(4))) + rng.choice(tails)
+        for _ in range(20_000)
+    ]
+    cases += ["https://www.theguardian.com/world/2024/jun/30/a-b", "http://a..b/", "http://-/"]
+    for link in cases:
+        fast = links.openable(link)
+        with patch.object(links, "_PLAIN_WEB", links.re.compile(r"(?!)")):
+            assert links.openable(link) == fast, link
+
+
 def test_refusal_is_one_printable_line() -> None:
     assert refusal("") == "this article has no link"
     message = refusal("javascript:\x1b]0;x\x07\u202e" + "a" * 200)
