@@ -21,6 +21,7 @@ import gc
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -39,18 +40,21 @@ from reader.article import Content, Headline
 from reader.config import Config
 from reader.errors import ReaderError
 from reader.index_files import StoredIndex
-from reader.schema import Record
+from reader.links import openable
+from reader.schema import Record, feed_name, feed_settings
 from reader.search import Query, Searcher
 from reader.seed import seed_first_run
 from reader.store import Store
-from reader.text import clean
+from reader.text import clean, clip
 from reader.ui.article_view import ArticleView
+from reader.ui.dialogs import FeedSettings, FeedSettingsScreen, LinksScreen, SavePageScreen
 from reader.ui.feeds_pane import ALL, FeedList, FeedsPane, Tally, View, entries, in_view, tally
 from reader.ui.headlines import HeadlineList
-from reader.ui.refresher import Refresher
+from reader.ui.refresher import PageFetched, Refresher
 from reader.ui.search_bar import SearchBar
 
 if TYPE_CHECKING:
+    from reader.fulltext import Outcome
     from reader.refresh import Result
 
 Flag = Literal["read", "starred"]
@@ -172,7 +176,46 @@ class Problem(Message):
         self.error = error
 
 
-def refresh_summary(results: list[Result]) -> tuple[str, bool]:
+@dataclass
+class FullTextFetched(Message):
+    """``F`` ended: what became of the article's page (``error`` if the fetch could not run),
+    and the article's text as it now is."""
+
+    head: Headline
+    outcome: Outcome | None
+    content: Content | None = None
+    error: str = ""
+
+
+@dataclass
+class PageSaved(Message):
+    """A page the user asked to save (``a``) is kept, or why not."""
+
+    url: str
+    article_id: str | None
+    outcome: Outcome | None
+    title: str = ""
+    error: str = ""
+
+
+@dataclass
+class FeedEdited(Message):
+    """The settings dialog's changes are saved (``feed``), or why not."""
+
+    feed: Record | None
+    error: str = ""
+
+
+@dataclass
+class RefreshPage(Message):
+    """A refresh fetched one new article's page (for a feed with whole articles on)."""
+
+    page: PageFetched
+
+
+def refresh_summary(
+    results: list[Result], pages: list[PageFetched] | None = None
+) -> tuple[str, bool]:
     """The notification after a refresh, and whether any feed failed."""
     if not results:
         return "No feeds to refresh: `reader add URL` follows one.", False
@@ -183,6 +226,11 @@ def refresh_summary(results: list[Result]) -> tuple[str, bool]:
     lines += [str(r) for r in failed[:SHOWN_ERRORS]]
     if len(failed) > SHOWN_ERRORS:
         lines.append(f"and {len(failed) - SHOWN_ERRORS} more (the feeds pane marks them !)")
+    if pages:
+        missed = sum(page.failed for page in pages)
+        lines.append(f"Whole articles: {len(pages) - missed} fetched"
+                     + (f", {missed} not (the feed's text stays; the article says why)"
+                        if missed else ""))
     return "\n".join(clean(line) for line in lines), bool(failed)
 
 
@@ -214,6 +262,16 @@ class MainScreen(Screen[None]):
                 tooltip="Refresh every feed in the background"),
         Binding("o", "open_link", "Link", id="reader.open_link",
                 tooltip="Open the link in a browser (http and https only)"),
+        Binding("F", "fetch_full_text", "Whole", show=False, id="reader.full_text",
+                tooltip="Fetch the whole article from its page, in the background"),
+        Binding("t", "toggle_text", "Text", show=False, id="reader.toggle_text",
+                tooltip="Show the whole article or the feed's own text"),
+        Binding("L", "links", "Links", show=False, id="reader.links",
+                tooltip="The article's links: choose one to open in a browser"),
+        Binding("a", "save_page", "Save page", show=False, id="reader.save_page",
+                tooltip="Save a web page to read later, whole (asks for its URL)"),
+        Binding("e", "edit_feed", "Feed settings", show=False, id="reader.edit_feed",
+                tooltip="Feed settings: whole articles on or off, tags, days kept"),
         Binding("z", "zoom", "Zoom", id="reader.zoom",
                 tooltip="Give the article the whole screen, and back"),
         Binding("less_than_sign", "split(-1)", "Narrower list", show=False, key_display="<",
@@ -264,6 +322,8 @@ class MainScreen(Screen[None]):
         self.refreshing = False
         self.refresher: Refresher | None = None
         self._status: dict[str, str] = {}  # the list's subtitle: indexing, refreshing
+        self._fetching: set[str] = set()  # articles whose page F is fetching
+        self._pages: list[PageFetched] = []  # what the refresh under way fetched whole
         self.split: int | None = None  # the list's share in tenths; None: the layout's own
 
     def compose(self) -> ComposeResult:
@@ -297,7 +357,17 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.headlines.border_title = "loading…"
         self.headlines.focus()
+        self.article.keys = {"toggle": self._key("reader.toggle_text"),
+                             "fetch": self._key("reader.full_text"),
+                             "links": self._key("reader.links")}
         self.open_store()
+
+    def _key(self, binding_id: str) -> str:
+        """The first key bound to ``binding_id``, as the settings file may have rebound it."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        keys = keymap.get(binding_id) or next(
+            b.key for b in Binding.make_bindings(self.BINDINGS) if b.id == binding_id)
+        return keys.split(",")[0].strip()
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -740,6 +810,7 @@ class MainScreen(Screen[None]):
                 self.notify("Already refreshing")
             return
         self.refreshing = True
+        self._pages = []
         followed = sum(1 for feed in self.feeds if feed["subscribed"])
         self._set_status("refresh", f"refreshing 0/{followed}")
         self.run_refresh(self.store, automatic)
@@ -759,6 +830,8 @@ class MainScreen(Screen[None]):
         for event in refresher.events():
             if isinstance(event, str):
                 failure = event
+            elif isinstance(event, PageFetched):
+                self.post_message(RefreshPage(event))
             else:
                 results.append(event[0])
                 self.post_message(RefreshProgress(*event))
@@ -770,6 +843,13 @@ class MainScreen(Screen[None]):
         counts, error = message.result.counts, message.result.error
         changed = counts is not None and (counts.added or counts.updated)
         if (changed or error) and self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_EVERY, self._timed_check)
+
+    def on_refresh_page(self, message: RefreshPage) -> None:
+        page = message.page
+        self._pages.append(page)
+        self._set_status("refresh", f"whole articles {page.done}/{page.total}")
+        if self._reload_timer is None:
             self._reload_timer = self.set_timer(RELOAD_EVERY, self._timed_check)
 
     def _timed_check(self) -> None:
@@ -785,12 +865,180 @@ class MainScreen(Screen[None]):
         if message.error:
             self.notify(message.error, title="Refresh failed", severity="error", markup=False)
             return
-        summary, failed = refresh_summary(message.results)
+        summary, failed = refresh_summary(message.results, self._pages)
         added = any(r.counts is not None and r.counts.added for r in message.results)
         if message.automatic and not (failed or added):
             return
         self.notify(summary, title="Refresh", severity="warning" if failed else "information",
                     markup=False, timeout=12 if failed else 5)
+
+    # --- whole articles, links, saved pages, feed settings -----------------------------------
+
+    def action_fetch_full_text(self) -> None:
+        """F: fetch the article's page in the background; the pane shows the whole article
+        when it is kept (asked for, so a page fetched before is fetched again)."""
+        head = self._target()
+        if head is None or self.store is None:
+            return
+        if openable(head.link) is None:
+            self.notify("This article has no http(s) link: there is no page to fetch",
+                        severity="warning")
+            return
+        if head.id in self._fetching:
+            self.notify("Already fetching this article's page")
+            return
+        self._fetching.add(head.id)
+        self._show_fetching()
+        self.run_full_text(self.store, head)
+
+    def _show_fetching(self) -> None:
+        count = len(self._fetching)
+        self._set_status("fulltext", f"fetching {_many(count, 'page')}" if count else "")
+        shown = self.article.headline
+        if shown is not None and self.article.content is not None:
+            self.article.update(self.article.content, Query.parse(self.query_text),
+                                fetching=shown.id in self._fetching)
+
+    @work(thread=True, group="full text", description="full text")
+    def run_full_text(self, store: Store, head: Headline) -> None:
+        try:
+            from reader.fulltext import fetch_full_text
+
+            outcomes = fetch_full_text(store, [head.id], force=True,
+                                       per_host=self.config.per_host)
+            self.post_message(FullTextFetched(head, outcomes[-1], store.content(head.id)))
+        except (ReaderError, KeyError, OSError) as error:  # busy store, article gone, no fork
+            self.post_message(FullTextFetched(head, None, error=clean(str(error))))
+
+    def on_full_text_fetched(self, message: FullTextFetched) -> None:
+        head, outcome = message.head, message.outcome
+        self._fetching.discard(head.id)
+        open_here = self.article.headline is not None and self.article.headline.id == head.id
+        if open_here and message.content is not None:
+            self.article.update(message.content, Query.parse(self.query_text),
+                                fetching=False)
+        self._show_fetching()
+        title = clip(clean(head.title), 50)
+        if outcome is None:
+            self.notify(f"“{title}”: {message.error}", title="No whole article",
+                        severity="error", markup=False)
+        elif not open_here:  # the pane says what became of the open article: once is enough
+            if outcome.error is None:
+                self.notify(f"“{title}”: whole article kept ({_many(outcome.kept, 'paragraph')})",
+                            markup=False)
+            else:
+                self.notify(f"“{title}”: {outcome.error}", title="No whole article",
+                            severity="warning", markup=False)
+        if outcome is not None and outcome.error is None:
+            self.build_index()  # a word only on the page finds the article
+
+    def action_toggle_text(self) -> None:
+        """t: the whole article or the feed's own text."""
+        if self.article.headline is None:
+            self.notify("Open an article first (Enter)")
+        elif not self.article.has_whole:
+            self.notify(f"This article has no whole text yet: {self._key('reader.full_text')} "
+                        "fetches it from its page")
+        else:
+            self.article.toggle_whole(Query.parse(self.query_text))
+
+    def action_links(self) -> None:
+        """L: the open article's page and the links its whole text numbers, to open one."""
+        head, content = self.article.headline, self.article.content
+        if head is None:
+            self.notify("Open an article first (Enter)")
+            return
+        links = [("page", head.link)] if head.link else []
+        if content is not None and content.full_text is not None:
+            links += [(f"[{n}]", link) for n, link in enumerate(content.links, 1)]
+        if not links:
+            self.notify("This article has no links")
+            return
+        self.app.push_screen(LinksScreen(head.title, links), self._open_chosen)
+
+    def _open_chosen(self, link: str | None) -> None:
+        if link is not None:
+            self.app.call_later(self.app.open_link, link)  # type: ignore[attr-defined]
+
+    def action_save_page(self) -> None:
+        """a: ask for a web page's URL, then keep it whole in the Saved feed."""
+        if self.store is None:
+            self.notify("The store is still loading")
+            return
+        self.app.push_screen(SavePageScreen(), self._save_url)
+
+    def _save_url(self, url: str | None) -> None:
+        if url is not None and self.store is not None:
+            self.notify(f"Saving {clip(clean(url), 70)} …", markup=False)
+            self.run_save_page(self.store, url)
+
+    @work(thread=True, group="save page", description="save page")
+    def run_save_page(self, store: Store, url: str) -> None:
+        try:
+            from reader.fulltext import save_page
+
+            article_id, outcome = save_page(store, url)
+            head = store.get(article_id) if article_id is not None else None
+            title = head.title if head is not None else ""
+            self.post_message(PageSaved(url, article_id, outcome, title))
+        except ReaderError as error:
+            self.post_message(PageSaved(url, None, None, error=clean(str(error))))
+
+    def on_page_saved(self, message: PageSaved) -> None:
+        if message.article_id is None or message.outcome is None:
+            why = message.error or (message.outcome.error if message.outcome else "") or ""
+            self.notify(f"{clip(clean(message.url), 70)}: {why}", title="Not saved",
+                        severity="error", markup=False)
+            return
+        self.notify(f"Saved “{clip(clean(message.title), 60)}” in the Saved feed "
+                    f"({_many(message.outcome.kept, 'paragraph')})", markup=False)
+        self.reload_view()
+        self.build_index()
+
+    def action_edit_feed(self) -> None:
+        """e: the settings of the highlighted feed (feeds pane), else of the open or cursor's
+        article's feed, else of the chosen feed."""
+        if self.store is None:
+            return
+        feed_id = ""
+        entry = self.feed_list.current
+        if self.focused is self.feed_list and entry is not None and entry.view.kind == "feed":
+            feed_id = entry.view.key
+        elif (head := self._target()) is not None:
+            feed_id = head.feed_id
+        elif self.view.kind == "feed":
+            feed_id = self.view.key
+        feed = next((f for f in self.feeds if f["id"] == feed_id), None)
+        if feed is None:
+            self.notify("Choose a feed first: f, then a feed (or open one of its articles)")
+            return
+        self.app.push_screen(FeedSettingsScreen(feed, self.config.keep_days),
+                             self._apply_settings)
+
+    def _apply_settings(self, settings: FeedSettings | None) -> None:
+        if settings is None:
+            return
+
+        def job(store: Store) -> None:
+            try:
+                record = store.set_feed(settings.feed_id, full_text=settings.full_text,
+                                        tags=settings.tags, keep_days=settings.keep_days)
+            except ReaderError as error:
+                self.post_message(FeedEdited(None, clean(str(error))))
+                return
+            self.post_message(FeedEdited(record))
+
+        self._submit(job)
+
+    def on_feed_edited(self, message: FeedEdited) -> None:
+        if message.feed is None:
+            self.notify(message.error, title="Not saved", severity="error", markup=False)
+            return
+        feed = message.feed
+        self.notify(f"{clip(clean(feed_name(feed)), 50)}: "
+                    f"{feed_settings(feed, self.config.keep_days)}",
+                    title="Feed settings saved", markup=False)
+        self.reload_view()
 
     # --- layout ----------------------------------------------------------------------------
 
