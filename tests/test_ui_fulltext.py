@@ -182,6 +182,8 @@ async def test_L_chooses_a_link_and_opens_only_http(
         lines = "\n".join(screen_lines(app))
         assert "[1] https://www.un.org/securitycouncil/sanctions/1718" in lines
         assert "[2] javascript:alert(1)  not http or https: not opened" in lines
+        page = app.main.article.headline.link  # type: ignore[union-attr]
+        assert page[:60] in lines, "a long link is shown (wrapped), not dropped"
         assert dialog.links[0] == ("page", app.main.article.headline.link)  # type: ignore[union-attr]
         await pilot.press("j", "enter")
         await settle(pilot)
@@ -335,3 +337,26 @@ async def test_the_new_keys_are_in_the_help(
                            ("e", "Feed settings")]:
             assert any(line.strip("│ ").startswith(f"{key} ") and words in line
                        for line in help_text.splitlines()), (key, help_text)
+
+
+async def test_a_failed_fetch_of_an_article_already_whole_says_so_and_keeps_it(
+    followed: tuple[Path, dict[str, str]], site: Server, tmp_path: Path
+) -> None:
+    path, ids = followed
+    app = ReaderApp(path, config_path=no_config(tmp_path))
+    notes = record_notes(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.main
+        await open_article(pilot, app, ids[STATUE])
+        await pilot.press("F")
+        await wait_until(pilot, lambda: not main._fetching, "the page was fetched")
+        whole = shown(app)
+        site.routes.clear()  # the page is gone now: 404
+        await pilot.press("F")
+        await wait_until(pilot, lambda: not main._fetching, "the second fetch ended")
+        await settle(pilot)
+        assert shown(app) == whole, "the whole article fetched before stays"
+        assert any(severity == "warning" and "404" in message
+                   and "the full text fetched before is kept" in message
+                   for severity, message in notes), "the pane cannot say it: a notification"

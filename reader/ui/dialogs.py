@@ -50,7 +50,7 @@ class LinksScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = []
         for number, (label, url) in enumerate(self.links):
-            prompt = Text(no_wrap=True, overflow="ellipsis", end="")
+            prompt = Text(overflow="fold", end="")  # a long URL wraps, whole
             prompt.append(f"{label} ", "bold")
             prompt.append(clean(url) or "(no link)")
             if openable(url) is None:

@@ -922,13 +922,14 @@ class MainScreen(Screen[None]):
         if outcome is None:
             self.notify(f"“{title}”: {message.error}", title="No whole article",
                         severity="error", markup=False)
-        elif not open_here:  # the pane says what became of the open article: once is enough
-            if outcome.error is None:
+        elif outcome.error is None:
+            if not open_here:  # the open article's pane shows it: once is enough
                 self.notify(f"“{title}”: whole article kept ({_many(outcome.kept, 'paragraph')})",
                             markup=False)
-            else:
-                self.notify(f"“{title}”: {outcome.error}", title="No whole article",
-                            severity="warning", markup=False)
+        elif not (open_here and message.content is not None
+                  and message.content.full_text is None):  # else the pane says why
+            self.notify(f"“{title}”: {outcome.error}", title="No whole article",
+                        severity="warning", markup=False)
         if outcome is not None and outcome.error is None:
             self.build_index()  # a word only on the page finds the article
 
@@ -987,7 +988,7 @@ class MainScreen(Screen[None]):
     def on_page_saved(self, message: PageSaved) -> None:
         if message.article_id is None or message.outcome is None:
             why = message.error or (message.outcome.error if message.outcome else "") or ""
-            self.notify(f"{clip(clean(message.url), 70)}: {why}", title="Not saved",
+            self.notify(f"{clip(clean(message.url), 70)}: {why}", title="Save a page",
                         severity="error", markup=False)
             return
         self.notify(f"Saved “{clip(clean(message.title), 60)}” in the Saved feed "
