@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +48,7 @@ from reader.ui.article_view import ArticleView
 from reader.ui.dialogs import FeedSettings, FeedSettingsScreen, LinksScreen, SavePageScreen
 from reader.ui.feeds_pane import ALL, FeedList, FeedsPane, Tally, View, entries, in_view, tally
 from reader.ui.headlines import HeadlineList
+from reader.ui.lane import Lane
 from reader.ui.refresher import PageFetched, Refresher
 from reader.ui.search_bar import SearchBar
 
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
 
 Flag = Literal["read", "starred"]
 RELOAD_EVERY = 0.5  # seconds: during a refresh, what it wrote is read this often
+LOADING_DELAY = 0.05  # seconds an opened article's text may take before "loading…" shows
 SHOWN_ERRORS = 5  # failed feeds named in the notification after a refresh
 
 
@@ -301,16 +301,13 @@ class MainScreen(Screen[None]):
         self.searcher = Searcher(self.index)
         self.query_text = ""  # what the search bar says; the list shows its matches
         self._searching = False  # one search at a time; keystrokes meanwhile coalesce
-        self._search_lock = threading.Lock()
         self._refresh_seconds = refresh_seconds
         self._checking = False
         self._check_again = False  # asked while a check ran: one more when it ends
         self._indexed = -1  # the store's articles_generation the search index was built from
-        self._jobs: deque[Callable[[Store], None]] = deque()
-        self._jobs_lock = threading.Lock()
-        self._lane: threading.Thread | None = None  # started by the first job
-        self._lane_stopped = False
-        self._wake = threading.Event()
+        self._store_lane = Lane("store lane")
+        self._search_lane = Lane("search lane")
+        self._waiting: list[Callable[[Store], None]] = []  # store jobs asked before it opened
         self._wanted: dict[tuple[str, Flag], bool] = {}  # flag writes not yet on disk
         # What the list shows: the chosen view's rows (the search narrows them further).
         self.view: View = ALL
@@ -326,6 +323,7 @@ class MainScreen(Screen[None]):
         self.refresher: Refresher | None = None
         self._status: dict[str, str] = {}  # the list's subtitle: indexing, refreshing
         self._fetching: set[str] = set()  # articles whose page F is fetching
+        self._opening: Headline | None = None  # opened, its text not yet read
         self._pages: list[PageFetched] = []  # what the refresh under way fetched whole
         self.split: int | None = None  # the list's share in tenths; None: the layout's own
 
@@ -397,6 +395,9 @@ class MainScreen(Screen[None]):
         self.store = message.store
         gc.freeze()
         self.index, self.searcher = message.index, Searcher(message.index)
+        waiting, self._waiting = self._waiting, []
+        for job in waiting:
+            self._submit(job)
         if message.seeded:
             self.notify(
                 f"First run: added {message.seeded} bundled articles to the store at "
@@ -428,44 +429,27 @@ class MainScreen(Screen[None]):
     # --- the store lane: store calls, one job at a time, in order ----------------------------
 
     def _submit(self, job: Callable[[Store], None]) -> None:
-        self._jobs.append(job)
-        if self._lane is None and not self._lane_stopped:
-            self._lane = threading.Thread(target=self._lane_loop, name="store lane", daemon=True)
-            self._lane.start()
-        self._wake.set()
-
-    def _lane_loop(self) -> None:
-        """The lane's thread, for as long as the screen: runs each job as soon as it is
-        queued. (A Textual worker per job waited for the event loop to start its thread: an
-        article's text came 50 ms after Enter, a frame late, though reading it takes 0.3 ms.)"""
-        while not self._lane_stopped:
-            self._wake.wait()
-            self._wake.clear()
-            self._run_jobs()
+        store = self.store
+        if store is None:  # Enter on a row of the cached first screen: run once it opens
+            self._waiting.append(job)
+        else:
+            self._store_lane.submit(lambda: job(store))
 
     def lane_idle(self) -> bool:
-        """Nothing queued and nothing running in the lane (tests wait for this)."""
-        return not self._jobs and not self._jobs_lock.locked()
-
-    def _stop_lane(self) -> None:
-        self._lane_stopped = True
-        self._wake.set()
+        """Nothing queued or running in the store and search lanes (tests wait for this)."""
+        return self._store_lane.idle() and self._search_lane.idle()
 
     def on_unmount(self) -> None:
-        self._stop_lane()
-
-    def _run_jobs(self) -> None:
-        with self._jobs_lock:
-            while self._jobs and self.store is not None:
-                self._jobs.popleft()(self.store)
+        self._store_lane.stop()
+        self._search_lane.stop()
 
     def close(self) -> None:
         """At exit: finish the writes still queued (the app is quitting; waiting is right),
         then save the first-screen cache for a fast next start. A refresh under way stops."""
         if self.refresher is not None:
             self.refresher.stop()
-        self._stop_lane()
-        self._run_jobs()
+        self._store_lane.stop()
+        self._store_lane.run_pending()
         if self.store is not None:
             with contextlib.suppress(ReaderError):  # only a cache for the next start-up
                 self.store.save_first_screen()
@@ -638,16 +622,17 @@ class MainScreen(Screen[None]):
         self._searching = True
         self.run_search(self.query_text, self.view_rows, self._view_generation)
 
-    # A description, or Textual describes the worker with repr() of its arguments: the repr
-    # of 100,000 headlines took half a second on the UI thread at every keystroke.
-    @work(thread=True, group="search", description="search")
     def run_search(self, text: str, heads: list[Headline], generation: int) -> None:
-        with self._search_lock:
+        """Search in the search lane; the result comes back as a :class:`SearchDone`."""
+
+        def job() -> None:
             found = self.searcher.search(
                 text, heads, generation,
                 lambda: text != self.query_text or generation != self._view_generation,
             )
-        self.post_message(SearchDone(text, generation, found))
+            self.post_message(SearchDone(text, generation, found))
+
+        self._search_lane.submit(job)
 
     def on_search_done(self, message: SearchDone) -> None:
         self._searching = False
@@ -665,9 +650,12 @@ class MainScreen(Screen[None]):
         self.open_article(message.headline)
 
     def open_article(self, head: Headline) -> None:
-        """Show the headline at once, its text when the store lane has read it; mark it read."""
-        self.article.show(head, None, Query.parse(self.query_text))
-        self.article.focus()
+        """Show the article when the store lane has read its text (a fraction of a
+        millisecond), or its headline over "loading…" if that takes longer than
+        :data:`LOADING_DELAY`; mark it read. A "loading…" frame at once would hold Python's
+        lock while the lane reads: the text came a whole frame later."""
+        self._opening = head
+        self.set_timer(LOADING_DELAY, lambda: self._show_loading(head))
 
         def job(store: Store) -> None:
             try:
@@ -681,16 +669,27 @@ class MainScreen(Screen[None]):
         if not self._flag(head, "read"):
             self._set_flag(head, "read", True)
 
+    def _show_loading(self, head: Headline) -> None:
+        if self._opening is head:
+            self._opening = None
+            self.article.show(head, None, Query.parse(self.query_text))
+            self.article.focus()
+
     def on_article_loaded(self, message: ArticleLoaded) -> None:
-        if message.head is not self.article.headline:
+        query = Query.parse(self.query_text)
+        if message.head is self._opening:  # not on screen yet: now, from the top
+            self._show_loading(message.head)
+            if message.content is not None:
+                self.article.show(message.head, message.content, query)
+        elif message.head is not self.article.headline:
             return  # another article was opened meanwhile
+        elif message.content is not None:  # after "loading…": where the reader scrolled to
+            scrolled = self.article.scroll_y
+            self.article.show(message.head, message.content, query)
+            self.article.scroll_to(y=scrolled, animate=False)
         if message.content is None:
             self.notify(f"cannot show this article: {message.error}", severity="error",
                         markup=False)
-            return
-        scrolled = self.article.scroll_y
-        self.article.show(message.head, message.content, Query.parse(self.query_text))
-        self.article.scroll_to(y=scrolled, animate=False)
 
     def _flag(self, head: Headline, flag: Flag) -> bool:
         """The flag as the user last set it (a write may still be on its way)."""
