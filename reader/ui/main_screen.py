@@ -62,118 +62,101 @@ LOADING_DELAY = 0.05  # seconds an opened article's text may take before "loadin
 SHOWN_ERRORS = 5  # failed feeds named in the notification after a refresh
 
 
+@dataclass
 class FirstScreen(Message):
-    def __init__(self, rows: list[Headline]) -> None:
-        super().__init__()
-        self.rows = rows
+    rows: list[Headline]
 
 
+@dataclass
 class StoreOpened(Message):
-    def __init__(self, store: Store, seeded: int, index: StoredIndex) -> None:
-        super().__init__()
-        self.store = store
-        self.seeded = seeded
-        self.index = index
+    store: Store
+    seeded: int
+    index: StoredIndex
 
 
+@dataclass
 class StoreFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+    error: str
 
 
+@dataclass
 class StoreChanged(Message):
     """Another process changed the store; ``articles`` if text changed (not only flags)."""
 
-    def __init__(self, articles: bool) -> None:
-        super().__init__()
-        self.articles = articles
+    articles: bool
 
 
+@dataclass
 class ViewLoaded(Message):
     """The lane read the store: the rows of ``view``, every feed, and the counts per feed."""
 
-    def __init__(
-        self, view: View, rows: list[Headline], feeds: list[Record], tallies: dict[str, Tally]
-    ) -> None:
-        super().__init__()
-        self.view = view
-        self.rows = rows
-        self.feeds = feeds
-        self.tallies = tallies
+    view: View
+    rows: list[Headline]
+    feeds: list[Record]
+    tallies: dict[str, Tally]
 
 
+@dataclass
 class IndexProgress(Message):
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
+    done: int
+    total: int
 
 
+@dataclass
 class SearchDone(Message):
     """A search finished; ``found`` is None if it gave way to a newer query."""
 
-    def __init__(self, text: str, generation: int, found: list[Headline] | None) -> None:
-        super().__init__()
-        self.text = text
-        self.generation = generation
-        self.found = found
+    text: str
+    generation: int
+    found: list[Headline] | None
 
 
+@dataclass
 class ArticleLoaded(Message):
-    def __init__(self, head: Headline, content: Content | None, error: str = "") -> None:
-        super().__init__()
-        self.head = head
-        self.content = content
-        self.error = error
+    head: Headline
+    content: Content | None
+    error: str = ""
 
 
+@dataclass
 class FlagWritten(Message):
     """A flag write ended; ``changed`` if it changed the store; ``error`` says why it was not
     saved."""
 
-    def __init__(
-        self, head: Headline, flag: Flag, value: bool, changed: bool = False, error: str = ""
-    ) -> None:
-        super().__init__()
-        self.head = head
-        self.flag = flag
-        self.value = value
-        self.changed = changed
-        self.error = error
+    head: Headline
+    flag: Flag
+    value: bool
+    changed: bool = False
+    error: str = ""
 
 
+@dataclass
 class MarkedRead(Message):
     """A mark-all (``read``) or its undo (not ``read``) ended: ``ids`` are the articles it
     changed; ``error`` says why nothing was."""
 
-    def __init__(self, ids: list[str], read: bool, error: str = "") -> None:
-        super().__init__()
-        self.ids = ids
-        self.read = read
-        self.error = error
+    ids: list[str]
+    read: bool
+    error: str = ""
 
 
+@dataclass
 class RefreshProgress(Message):
-    def __init__(self, result: Result, done: int, total: int) -> None:
-        super().__init__()
-        self.result = result
-        self.done = done
-        self.total = total
+    result: Result
+    done: int
+    total: int
 
 
+@dataclass
 class RefreshDone(Message):
-    def __init__(self, results: list[Result], automatic: bool, error: str = "") -> None:
-        super().__init__()
-        self.results = results
-        self.automatic = automatic
-        self.error = error
+    results: list[Result]
+    automatic: bool
+    error: str = ""
 
 
+@dataclass
 class Problem(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+    error: str
 
 
 @dataclass
