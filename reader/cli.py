@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from reader import __version__
 from reader.article import Headline
 from reader.errors import ReaderError
-from reader.schema import Record, feed_name
+from reader.schema import KEEP_DAYS, Record, feed_name, feed_settings, feed_tags
 from reader.store import Store
 from reader.text import clean
 
@@ -136,6 +136,21 @@ def _add_feed_commands(commands: Any) -> None:
     command.add_argument("url", metavar="URL", help="the feed's URL, as `reader feeds` shows it")
 
     command = commands.add_parser(
+        "edit", help="change a feed's settings (whole articles, tags, days kept); with no "
+        "option, print them"
+    )
+    command.add_argument("url", metavar="URL", help="the feed's URL, as `reader feeds` shows it")
+    command.add_argument("--full-text", choices=("on", "off"),
+                         help="fetch each new item's whole article at refresh, or not")
+    command.add_argument("--tag", action="append", default=[], metavar="TAG",
+                         help="add the tag TAG (may be given several times)")
+    command.add_argument("--untag", action="append", default=[], metavar="TAG",
+                         help="remove the tag TAG (may be given several times)")
+    command.add_argument("--keep-days", type=_keep_days, metavar="N|default",
+                         help="`reader expire` keeps this feed's read articles N days "
+                              "(default: the config's keep_days)")
+
+    command = commands.add_parser(
         "feeds", help="every followed feed: title, unread, total, last updated, tags, error"
     )
     command.add_argument("--json", action="store_true", help="print JSON")
@@ -165,6 +180,20 @@ def _positive(text: str) -> int:
     number = _non_negative(text)
     if number < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
+
+
+KEEP_DEFAULT = 0  # what --keep-days default stands for: the config's keep_days
+
+
+def _keep_days(text: str) -> int:
+    if text == "default":
+        return KEEP_DEFAULT
+    number = _non_negative(text)
+    low, high = KEEP_DAYS
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number of days from {low} to {high}, or 'default'")
     return number
 
 
@@ -411,6 +440,34 @@ def _find_feed(store: Store, url: str) -> Record | None:
     return feed
 
 
+def _edit(store: Store, args: argparse.Namespace) -> int:
+    """Change the settings given (all or none) and print the feed's settings."""
+    feed = _find_feed(store, args.url)
+    if feed is None:
+        return EXIT_ERROR
+    try:
+        added, removed = feed_tags(args.tag), feed_tags(args.untag)
+    except ValueError as problem:
+        print(f"reader: error: --tag: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    missing = [tag for tag in removed if tag not in feed["tags"]]
+    if missing:
+        print(f"reader: error: --untag {missing[0]}: {clean(args.url)} has no such tag; "
+              "nothing changed", file=sys.stderr)
+        return EXIT_ERROR
+    changes: dict[str, Any] = {}
+    if args.full_text is not None:
+        changes["full_text"] = args.full_text == "on"
+    if added or removed:
+        changes["tags"] = feed_tags([*(t for t in feed["tags"] if t not in removed), *added])
+    if args.keep_days is not None:
+        changes["keep_days"] = None if args.keep_days == KEEP_DEFAULT else args.keep_days
+    if changes:
+        feed = store.set_feed(feed["id"], **changes)
+    _out(f"{clean(feed['url'])}: {feed_settings(feed, _settings().keep_days)}\n")
+    return 0
+
+
 def _remove(store: Store, url: str) -> int:
     feed = _find_feed(store, url)
     if feed is None:
@@ -501,8 +558,10 @@ def _expire(store: Store, days: int) -> None:
         and h.published < now - keep.get(h.feed_id, days) * 86400
     ]
     expired = store.delete(old)
+    own = "" if not keep else (
+        "; 1 feed keeps its own" if len(keep) == 1 else f"; {len(keep)} feeds keep their own")
     _out(f"expired {_count(expired, 'article')} (read, not starred, older than "
-         f"{_count(days, 'day')})\n")
+         f"{_count(days, 'day')}{own})\n")
 
 
 def _count(number: int, noun: str) -> str:
@@ -663,6 +722,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _save(store, args.url)
     if args.command == "remove":
         return _remove(store, args.url)
+    if args.command == "edit":
+        return _edit(store, args)
     if args.command == "mark-read":
         return _mark_read(store, args)
     if args.command == "feeds":

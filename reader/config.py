@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from reader.errors import ReaderError
+from reader.schema import KEEP_DAYS
 from reader.storage import write_atomically
 from reader.text import clean, clip
 
@@ -42,7 +43,7 @@ LIMITS: Mapping[str, tuple[int, int]] = {
     "refresh_interval": (0, 7 * 24 * 60),
     "jobs": (1, 64),
     "per_host": (1, 64),
-    "keep_days": (1, 36500),  # 0 would make `reader expire` delete every read article
+    "keep_days": KEEP_DAYS,  # 0 would make `reader expire` delete every read article
 }
 _KEYS = re.compile(r"[^\s,]+(?:,[^\s,]+)*")  # "q,ctrl+c": Textual's key list, no spaces
 _TOML_ESCAPES = re.compile(r'["\\\x00-\x1f\x7f]')

@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,25 +122,28 @@ def get(
     etag: str | None = None,
     modified: str | None = None,
     any_host: bool = False,
+    accept: str = ACCEPT,
+    backend: Callable[[Deadline], httpcore.NetworkBackend] | None = None,
 ) -> Fetched:
     """:func:`fetch` for a followed feed: a 304 is a result (with where the feed now lives),
     410 raises :class:`Gone`, 429/503 with a Retry-After raise :class:`RetryLater`, and with
     ``any_host`` redirects may go to another host (feeds move), still only to http(s) and
-    never from https down to http.
+    never from https down to http. ``backend`` makes the connections (by default
+    :class:`Backend`; :mod:`reader.pagefetch` guards the user's network with its own).
     """
     if timeout <= 0 or max_bytes < 0 or max_redirects < 0:
         raise ValueError("fetch: timeout must be > 0, max_bytes and max_redirects >= 0")
     shown = _show(url)
     start = _parse(url, shown)
-    deadline = _Deadline(timeout)
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+    deadline = Deadline(timeout)
+    headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
     if etag is not None and _sendable(etag):
         headers["If-None-Match"] = etag
     if modified is not None and _sendable(modified):
         headers["If-Modified-Since"] = modified
     try:
         with httpx.Client(
-            transport=_Transport(deadline),
+            transport=_Transport((backend or Backend)(deadline)),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             trust_env=False,
@@ -397,7 +400,7 @@ class _Decoder:
         return b"".join(out)
 
 
-class _Deadline:
+class Deadline:
     """One clock for a whole fetch, so no sequence of slow-but-alive steps can outlast it."""
 
     def __init__(self, seconds: float) -> None:
@@ -414,7 +417,7 @@ class _Deadline:
 class _Stream(httpcore.NetworkStream):
     """A socket stream whose every read and write is bounded by the fetch deadline."""
 
-    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline) -> None:
         self._stream = stream
         self._deadline = deadline
 
@@ -440,10 +443,10 @@ class _Stream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class _Backend(httpcore.NetworkBackend):
+class Backend(httpcore.NetworkBackend):
     """httpcore's socket backend with DNS and connect inside the deadline too."""
 
-    def __init__(self, deadline: _Deadline) -> None:
+    def __init__(self, deadline: Deadline) -> None:
         self._deadline = deadline
         self._sockets = httpcore.SyncBackend()
 
@@ -457,7 +460,7 @@ class _Backend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         options = list(socket_options or ())
         failure: httpcore.ConnectError | None = None
-        for address in self._resolve(host, port):
+        for address in self.resolve(host, port):
             limit = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
             try:
                 stream = self._sockets.connect_tcp(address, port, limit, local_address, options)
@@ -479,7 +482,7 @@ class _Backend(httpcore.NetworkBackend):
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
-    def _resolve(self, host: str, port: int) -> list[str]:
+    def resolve(self, host: str, port: int) -> list[str]:
         """Addresses for ``host``; looked up in a helper thread because getaddrinfo has no timeout.
 
         If the resolver hangs, the fetch still ends at the deadline; the daemon thread is left
@@ -532,11 +535,9 @@ class _Transport(httpx.BaseTransport):
     bridge it would otherwise be. httpcore exceptions pass through; ``fetch`` maps them.
     """
 
-    def __init__(self, deadline: _Deadline) -> None:
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            network_backend=_Backend(deadline),
-            retries=0,
+            ssl_context=_ssl_context(), network_backend=backend, retries=0,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -610,6 +611,11 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, httpcore.RemoteProtocolError | httpx.RemoteProtocolError):
         return f"bad HTTP response ({error})"
     return str(error) or type(error).__name__
+
+
+def failure(url: str, reason: str) -> FetchError:
+    """The one-line error of a fetch of ``url`` (as a caller found it wanting)."""
+    return _error(_show(url), reason)
 
 
 def _error(shown: str, reason: str) -> FetchError:

@@ -22,23 +22,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpcore
-import httpx
 
-from reader.errors import SourceError
-from reader.fetch import (
-    _TIMEOUTS,
-    _TRANSPORT_ERRORS,
-    USER_AGENT,
-    _Backend,
-    _Deadline,
-    _describe,
-    _error,
-    _get,
-    _parse,
-    _show,
-    _ssl_context,
-    _Transport,
-)
+from reader.fetch import Backend, Deadline, failure, get
 from reader.text import MAX_SOURCE
 
 TIMEOUT = 15.0  # seconds for a page's whole fetch, as reader.refresh gives a feed
@@ -75,7 +60,7 @@ def private_source(url: str, timeout: float = 5.0) -> bool:
     if parts.scheme not in ("http", "https") or not host:
         return False
     try:
-        found = _Backend(_Deadline(timeout))._resolve(host, port)
+        found = Backend(Deadline(timeout)).resolve(host, port)
     except (httpcore.ConnectError, httpcore.ConnectTimeout):
         return False
     return all(internal(ipaddress.ip_address(address)) for address in found)
@@ -85,16 +70,16 @@ class Refused(httpcore.ConnectError):
     """A connection the guard would not make; the text says why."""
 
 
-class _GuardedBackend(_Backend):
+class _GuardedBackend(Backend):
     """Feed fetching's backend (deadline on DNS and connect) that resolves, checks, and
     connects only to the addresses it checked."""
 
-    def __init__(self, deadline: _Deadline, private: bool) -> None:
+    def __init__(self, deadline: Deadline, private: bool) -> None:
         super().__init__(deadline)
         self._private = private
 
-    def _resolve(self, host: str, port: int) -> list[str]:
-        found = super()._resolve(host, port)
+    def resolve(self, host: str, port: int) -> list[str]:
+        found = super().resolve(host, port)
         if self._private:
             return found
         allowed = [a for a in found if not internal(ipaddress.ip_address(a))]
@@ -102,16 +87,6 @@ class _GuardedBackend(_Backend):
             raise Refused(f"{host} is on this machine or its network ({found[0]}): "
                           "not fetched for a feed from the internet")
         return allowed
-
-
-class _GuardedTransport(_Transport):
-    """Feed fetching's transport over the guarded backend."""
-
-    def __init__(self, deadline: _Deadline, private: bool) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(), network_backend=_GuardedBackend(deadline, private),
-            retries=0,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,35 +103,15 @@ def fetch_page(
 ) -> Page:
     """Fetch a web page; raises :class:`reader.errors.SourceError` (one line) on any failure,
     including a body that is not a web page. ``private``: internal addresses allowed."""
-    shown = _show(url)
-    start = _parse(url, shown)
-    deadline = _Deadline(timeout)
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
-    try:
-        with httpx.Client(
-            transport=_GuardedTransport(deadline, private),
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            trust_env=False,
-            headers=headers,
-        ) as client:
-            got = _get(client, start, shown, max_bytes, MAX_REDIRECTS, True)
-    except SourceError:
-        raise
-    except Refused as error:
-        raise _error(shown, str(error)) from None
-    except _TIMEOUTS:
-        raise _error(shown, f"timed out after {float(timeout)} s") from None
-    except _TRANSPORT_ERRORS as error:
-        raise _error(shown, _describe(error)) from None
-    except Exception as error:  # the contract is "only SourceError escapes"
-        raise _error(shown, f"unexpected {type(error).__name__}: {error}") from None
+    got = get(url, timeout=timeout, max_bytes=max_bytes, max_redirects=MAX_REDIRECTS,
+              any_host=True, accept=ACCEPT,
+              backend=lambda deadline: _GuardedBackend(deadline, private))
     if got.not_modified:
-        raise _error(shown, "HTTP 304 Not Modified, and no page")
+        raise failure(url, "HTTP 304 Not Modified, and no page")
     content_type = got.headers.get("content-type", "")
     if not _is_page(content_type, got.content):
         kind = content_type.split(";")[0].strip() or "no Content-Type"
-        raise _error(shown, f"not a web page ({kind})")
+        raise failure(url, f"not a web page ({kind})")
     return Page(got.url, got.content, content_type)
 
 

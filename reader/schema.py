@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from reader.article import Headline
 from reader.errors import StoreDamaged
+from reader.text import clean
 
 FORMAT = 2
 APP = "reader-tui"
 SEGMENT_SIZE = 5000  # articles per segment: one headlines file, one flags file
 TEXT_BUCKET = 100  # articles per text file: what opening one article has to read
+KEEP_DAYS = (1, 36500)  # the days a keep_days may say, a feed's or the settings file's
 
 Record = dict[str, Any]
 Check = Callable[[object], bool]
@@ -226,6 +228,30 @@ def feed_name(feed: Mapping[str, Any]) -> str:
 
         return urlsplit(url).hostname or url
     return Path(url).stem or url
+
+
+def feed_settings(feed: Mapping[str, Any], default_keep: int) -> str:
+    """A feed's settings in one line, as ``reader edit`` prints them and the app says them."""
+    whole = "whole articles on" if feed["full_text"] else "whole articles off"
+    tags = " ".join(f"#{clean(tag)}" for tag in feed["tags"]) or "no tags"
+    keep = feed["keep_days"]
+    kept = (f"read articles kept {keep} days" if keep is not None
+            else f"read articles kept {default_keep} days (the default)")
+    return f"{whole}; {tags}; {kept}"
+
+
+def feed_tags(values: Iterable[str], *, skip_empty: bool = False) -> list[str]:
+    """Tags as a feed keeps them: cleaned, each once, in order of name. A tag with no visible
+    name is refused (ValueError), or left out with ``skip_empty`` (a stray comma)."""
+    tags = []
+    for value in values:
+        tag = clean(value).strip()
+        if not tag:
+            if skip_empty:
+                continue
+            raise ValueError("a tag must have a visible name")
+        tags.append(tag)
+    return sorted(set(tags))
 
 
 def segment_files(number: int) -> tuple[str, str]:

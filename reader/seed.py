@@ -96,9 +96,10 @@ def bundled_seed() -> bytes:
 
 
 def seed_first_run(store: Store) -> int:
-    """Fill an empty store with the bundled seed articles; how many were added (0 if the store
-    already holds articles: a first run is the only time the reader adds articles by itself)."""
-    if len(store) != 0:
+    """Fill a new store with the bundled seed articles; how many were added. A first run is
+    the only time the reader adds articles by itself: a store that holds articles, or feeds
+    (followed from OPML or with ``add --no-fetch``, not fetched yet), gets none."""
+    if len(store) != 0 or store.feeds():
         return 0
     items = parse_seed(bundled_seed(), "bundled seed", feed="seed")
     return store.merge(items, authoritative=False, source=BUNDLED_SOURCE).added

@@ -16,10 +16,17 @@ FEED = FIXTURES / "feed.xml"
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Let the store load, the index build and any search finish."""
+    """Let the store load, the index build, the store lane's jobs and any search finish."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    main = getattr(pilot.app, "main", None)
+    for _ in range(1000):  # what the lane posts may start workers, and workers lane jobs
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if (main is None or main.lane_idle()) and not any(
+            worker.is_running for worker in pilot.app.workers
+        ):
+            return
+        await pilot.pause(0.005)
 
 
 @pytest.fixture(autouse=True)

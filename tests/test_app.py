@@ -52,6 +52,19 @@ async def test_first_run_fills_store_from_bundled_seed(tmp_path: Path) -> None:
     assert len(Store.open(tmp_path / "new-store")) == 20
 
 
+async def test_a_store_following_feeds_not_yet_fetched_is_no_first_run(tmp_path: Path) -> None:
+    """After `reader opml import` (or `add --no-fetch`) the store has feeds but no articles:
+    the reader must not mix the bundled demo articles in with the user's feeds."""
+    Store.open(tmp_path / "store").subscribe("https://example.org/feed.xml")
+    app = ReaderApp(tmp_path / "store")
+    notes = record_notes(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.main.headlines.border_title == "0 of 0"
+        assert not any("bundled" in m for _, m in notes)
+    assert len(Store.open(tmp_path / "store")) == 0
+
+
 async def test_list_is_newest_first_with_dates(feed_store: Path) -> None:
     app = ReaderApp(feed_store)
     async with app.run_test(size=(120, 30)) as pilot:

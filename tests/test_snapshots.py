@@ -75,3 +75,33 @@ def test_feeds_pane(snap_compare, tmp_path: Path, size: tuple[int, int],  # type
     columns, a column at 160."""
     store = fill_feeds_store(tmp_path / "store")
     assert snap_compare(ReaderApp(store), terminal_size=size, run_before=_keys(*keys))
+
+
+def whole_statue_article(path: Path) -> int:
+    """Keep the statue article's whole text, extracted from its page in fixtures/pages as
+    `F` would (links resolved against the article's own link, so the screen never changes);
+    its row in the list."""
+    from reader.extract import Worker
+    from reader.store import Store
+
+    store = Store.open(path)
+    row, head = next((n, h) for n, h in enumerate(store.headlines()) if "Statue" in h.title)
+    page = Path(__file__).parent.parent / "fixtures" / "pages" / (
+        "statue-of-founder-of-soviet-secret-police-unveiled-in-moscow.html")
+    worker = Worker()
+    try:
+        got = worker.extract(page.read_bytes(), "text/html; charset=utf-8", head.link,
+                             head.title, store.content(head.id).standfirst)
+    finally:
+        worker.close()
+    store.set_full_text(head.id, got.paragraphs, got.links)
+    return row
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_article_whole(snap_compare, feed_store: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """An article fetched whole: the status line, a picture placeholder and link numbers in
+    the text; zoomed and scrolled to the end at 80x24, where its links are listed."""
+    row = whole_statue_article(feed_store)
+    keys = ["j"] * row + ["enter"] + (["z", "end"] if size == (80, 24) else [])
+    assert snap_compare(ReaderApp(feed_store), terminal_size=size, run_before=_keys(*keys))

@@ -419,3 +419,58 @@ def test_expire_deletes_only_old_read_unstarred_articles_for_good(
     assert shorter.stdout == "expired 1 article (read, not starred, older than 0 days)\n"
     bad = reader("expire", "--days", "-1", db=db)
     assert bad.returncode == 2 and "'-1' is not a whole number of 0 or more" in bad.stderr
+
+
+# --- edit ----------------------------------------------------------------------------------
+
+
+def test_edit_switches_whole_articles_tags_and_days_and_expire_honours_them(
+    site: FeedServer, db: Path
+) -> None:
+    url = site.url("/f")
+    reader("add", url, "--no-fetch", "--tag", "news", db=db)
+    shown = reader("edit", url, db=db)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == (f"{url}: whole articles off; #news; read articles kept 30 days "
+                            "(the default)\n")
+    changed = reader("edit", url, "--full-text", "on", "--tag", "world", "--untag", "news",
+                     "--keep-days", "60", db=db)
+    assert changed.stdout == f"{url}: whole articles on; #world; read articles kept 60 days\n"
+    feed = Store.open(db).feed(url)
+    assert feed is not None
+    assert (feed["full_text"], feed["tags"], feed["keep_days"]) == (True, ["world"], 60)
+
+    now = int(time.time())
+    body = (f'<rss version="2.0"><channel><title>T</title>{dated("1", "old read", now - 40 * DAY)}'
+            "</channel></rss>")
+    site.feed("/f", body.encode())
+    reader("edit", url, "--full-text", "off", db=db)  # the item's page is not ours to fetch
+    reader("refresh", db=db)
+    store = Store.open(db)
+    store.mark_read([h.id for h in store.headlines()])
+    kept = reader("expire", db=db)
+    assert kept.stdout == ("expired 0 articles (read, not starred, older than 30 days; 1 feed "
+                           "keeps its own)\n")
+    assert [h.title for h in Store.open(db).headlines()] == ["old read"], "kept 60 days"
+    back = reader("edit", url, "--keep-days", "default", db=db)
+    assert back.stdout.endswith("read articles kept 30 days (the default)\n")
+    reader("expire", db=db)
+    assert Store.open(db).headlines() == []
+
+
+def test_edit_refuses_what_it_cannot_do_in_one_line_and_changes_nothing(
+    site: FeedServer, db: Path
+) -> None:
+    url = site.url("/f")
+    reader("add", url, "--no-fetch", db=db)
+    before = Store.open(db).feed(url)
+    assert one_error(reader("edit", site.url("/other"), "--full-text", "on", db=db)) == (
+        f"reader: error: {site.url('/other')}: no such feed (reader feeds lists them)")
+    assert one_error(reader("edit", url, "--untag", "nope", db=db)) == (
+        f"reader: error: --untag nope: {url} has no such tag; nothing changed")
+    assert one_error(reader("edit", url, "--tag", "\x1b[2J", db=db)) == (
+        "reader: error: --tag: a tag must have a visible name")
+    bad = reader("edit", url, "--keep-days", "0", db=db)
+    assert bad.returncode == 2 and "from 1 to 36500, or 'default'" in bad.stderr
+    assert reader("edit", url, "--full-text", "maybe", db=db).returncode == 2
+    assert Store.open(db).feed(url) == before

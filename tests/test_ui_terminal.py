@@ -153,17 +153,52 @@ def test_the_feeds_column_and_R_in_a_real_terminal(
         settings = tmp_path / "settings.toml"
         name, _ = reader_in_tmux(sessions, store, tmp_path, env=f"READER_CONFIG={settings}",
                                  size=(160, 48))
-        shown = wait_for(name, "20 of 20")
+        shown = wait_for(name, "0 of 0")  # a feed followed, not fetched yet: no first run
         assert "Feeds" in shown and "Unread" in shown and "127.0.0.5" in shown
         keys(name, "R")
         shown = wait_for(name, "Fresh from the terminal")
-        shown = wait_for(name, "21 of 21")
+        shown = wait_for(name, "1 of 1")
         assert "Terminal Times" in shown, "the feed's title, in the pane and the list"
         wait_for(name, "1 feed refreshed: 1 new article")
         keys(name, "q")
         shown = wait_for(name, "EXITED-0")
-        assert "21 of 21" not in shown
+        assert "1 of 1" not in shown
         assert pane_state(name) == {"alternate_on": "0", "cursor_flag": "1",
                                     "mouse_any_flag": "0", "mouse_standard_flag": "0"}
     finally:
         served.close()
+
+
+def test_whole_articles_read_and_searched_offline_in_a_real_terminal(
+    sessions: list[str], tmp_path: Path
+) -> None:
+    """Issue 10's trial: `reader add URL --full-text` on a truncated feed, the server gone,
+    then in tmux a word found only on the page finds the article, which opens whole; t shows
+    the feed's text; q gives the terminal back."""
+    from tests.test_fulltext import TRUTH, serve, serve_seed
+
+    served = serve("127.0.0.7")
+    site = next(served)
+    try:
+        serve_seed(site)
+        feed = (ROOT / "fixtures" / "feed.xml").read_text("utf-8")
+        site.page("/feed.xml", feed.replace("https://www.theguardian.com/", site.url("/"))
+                  .encode(), "application/rss+xml")
+        store = tmp_path / "store"
+        added = subprocess.run(
+            [PYTHON, "-m", "reader", "--db", str(store), "add", site.url("/feed.xml"),
+             "--full-text"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert added.returncode == 0 and added.stdout.count(" kept ") == 20, added.stderr
+    finally:
+        served.close()  # offline from here on
+    name, _ = reader_in_tmux(sessions, store, tmp_path, size=(120, 40))
+    wait_for(name, "20 of 20")
+    keys(name, "/", "cosmodrome", "Enter", "Enter")
+    shown = wait_for(name, "the whole article, from its page")
+    title = TRUTH["kim-jong-un-invites-putin-to-north-korea-after-summit-brings-ties-to-a.html"]
+    assert "1 of 20" in shown and title["title"][:30] in shown.replace("\n", " ")
+    keys(name, "t")
+    wait_for(name, "the feed's text (t: the whole article")
+    keys(name, "q")
+    wait_for(name, "EXITED-0")
+    assert pane_state(name)["alternate_on"] == "0"

@@ -26,6 +26,7 @@ from reader.links import Browser, browser_for, openable, refusal
 from reader.store import Store
 from reader.text import clean, clip
 from reader.ui.article_view import ArticleView
+from reader.ui.dialogs import FeedSettingsScreen, LinksScreen, SavePageScreen
 from reader.ui.feeds_pane import FeedList
 from reader.ui.headlines import HeadlineList
 from reader.ui.help_screen import HelpScreen, key_rows
@@ -229,6 +230,7 @@ def all_bindings() -> list[Binding]:
 
 
 def binding_ids() -> set[str]:
-    """The ids a settings file may rebind (the help screen's own close key too)."""
-    bindings = [*all_bindings(), *Binding.make_bindings(HelpScreen.BINDINGS)]
+    """The ids a settings file may rebind (the help screen's and the dialogs' keys too)."""
+    dialogs = (HelpScreen, LinksScreen, SavePageScreen, FeedSettingsScreen)
+    bindings = [*all_bindings(), *(b for d in dialogs for b in Binding.make_bindings(d.BINDINGS))]
     return {binding.id for binding in bindings if binding.id}

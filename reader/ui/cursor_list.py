@@ -39,7 +39,8 @@ class CursorList(ScrollView, can_focus=True):
                 tooltip="Open: the headline (marks it read), the feed or tag"),
     ]
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    # No repaint of the whole list: watch_cursor redraws the two rows that changed.
+    cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

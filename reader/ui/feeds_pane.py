@@ -153,6 +153,8 @@ def entries(
             state = "imported once, not followed"
         else:
             state = _ago(feed["fetched"], now)
+        if feed["full_text"]:
+            state += " · whole articles"
         tags_shown = "".join(f" #{clean(t)}" for t in feed["tags"])
         rows.append(Entry(
             View("feed", feed["id"]), name, counted.unread, mark,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.strip import Strip
@@ -74,6 +75,7 @@ class HeadlineList(CursorList):
         self._year = datetime.now(UTC).year
         self.date_width = 0
         self._cache: dict[tuple[object, ...], Strip] = {}
+        self._palettes: dict[tuple[bool, bool, str], _Palette] = {}
 
     # --- content ---------------------------------------------------------------------------
 
@@ -128,32 +130,62 @@ class HeadlineList(CursorList):
             strip = self._cache[key] = self._render_row(head, selected, width)
         return strip
 
+    def _palette(self, selected: bool) -> _Palette:
+        """The row's styles, combined once per focus, theme and cursor state, not per row."""
+        key = (selected, self.has_focus, self.app.theme)
+        palette = self._palettes.get(key)
+        if palette is None:
+            base = self.rich_style
+            if selected:
+                base += self.get_component_rich_style("headlines--cursor")
+
+            def part(name: str) -> Style:
+                return base + self.get_component_rich_style(f"headlines--{name}", partial=True)
+
+            palette = self._palettes[key] = _Palette(
+                base, part("star"), part("unread"), part("date"), part("feed"),
+                base + Style(bold=True),
+            )
+        return palette
+
     def _render_row(self, head: Headline, selected: bool, width: int) -> Strip:
         """One row: star, unread marker, date (if any row has one), feed (if rows differ), title;
-        every field is plain text."""
-        base = self.rich_style
-        if selected:
-            base += self.get_component_rich_style("headlines--cursor")
-
-        def part(name: str) -> Style:
-            return self.get_component_rich_style(f"headlines--{name}", partial=True)
-
+        every field is plain text, fitted to its cells (wide characters count twice)."""
+        styles = self._palette(selected)
         unread = not head.read
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append("★" if head.starred else " ", part("star"))
-        line.append("● " if unread else "  ", part("unread"))
-        if self.date_width:
-            line.append(f"{short_date(head, self._year):<{self.date_width}} ", part("date"))
-        if self.show_feed:
-            feed = Text(clean(head.feed), no_wrap=True, overflow="ellipsis", end="")
-            feed.truncate(min(FEED_WIDTH, width // 6), pad=True)
-            feed.stylize(part("feed"))
-            line.append_text(feed)
-            line.append(" ")
-        line.append(clean(head.title[:width]), Style(bold=True) if unread else Style())
-        line.truncate(width, overflow="ellipsis", pad=True)
         segments = [
-            Segment(text, base + style if style else base)
-            for text, style, _ in line.render(self.app.console)
+            Segment("★" if head.starred else " ", styles.star),
+            Segment("● " if unread else "  ", styles.unread),
         ]
-        return Strip(segments).crop_extend(0, width, base)
+        used = 3
+        if self.date_width:
+            date = short_date(head, self._year)
+            segments.append(Segment(f"{date:<{self.date_width}} ", styles.date))
+            used += self.date_width + 1
+        if self.show_feed:
+            feed_width = min(FEED_WIDTH, width // 6)
+            segments.append(Segment(fit(clean(head.feed), feed_width), styles.feed))
+            segments.append(Segment(" ", styles.base))
+            used += feed_width + 1
+        if width > used:
+            title = fit(clean(head.title[:width]), width - used)
+            segments.append(Segment(title, styles.title if unread else styles.base))
+        return Strip(segments).crop_extend(0, width, styles.base)
+
+
+class _Palette(NamedTuple):
+    base: Style
+    star: Style
+    unread: Style
+    date: Style
+    feed: Style
+    title: Style  # an unread title: bold
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` cells: padded, or cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)

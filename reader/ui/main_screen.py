@@ -3,7 +3,7 @@
 
 Threading: the UI thread never calls the store. Store calls (opening an article, flag writes,
 the list of the chosen feed and its counts, the periodic check for other processes' changes)
-run one at a time, in order, on a background "store lane" (thread workers draining one queue
+run one at a time, in order, on a background "store lane" (one thread draining one queue
 under one lock), and post a message back: even an in-memory call takes the store's lock.
 A refresh runs in a child process (see :mod:`reader.ui.refresher`), read by a thread worker;
 the lane re-reads what it wrote. Building the search index and searching run in their own
@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import threading
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -39,140 +38,167 @@ from reader.article import Content, Headline
 from reader.config import Config
 from reader.errors import ReaderError
 from reader.index_files import StoredIndex
-from reader.schema import Record
+from reader.links import openable
+from reader.schema import Record, feed_name, feed_settings
 from reader.search import Query, Searcher
 from reader.seed import seed_first_run
 from reader.store import Store
-from reader.text import clean
+from reader.text import clean, clip
 from reader.ui.article_view import ArticleView
+from reader.ui.dialogs import FeedSettings, FeedSettingsScreen, LinksScreen, SavePageScreen
 from reader.ui.feeds_pane import ALL, FeedList, FeedsPane, Tally, View, entries, in_view, tally
 from reader.ui.headlines import HeadlineList
-from reader.ui.refresher import Refresher
+from reader.ui.lane import Lane
+from reader.ui.refresher import PageFetched, Refresher
 from reader.ui.search_bar import SearchBar
 
 if TYPE_CHECKING:
+    from reader.fulltext import Outcome
     from reader.refresh import Result
 
 Flag = Literal["read", "starred"]
 RELOAD_EVERY = 0.5  # seconds: during a refresh, what it wrote is read this often
+LOADING_DELAY = 0.05  # seconds an opened article's text may take before "loading…" shows
 SHOWN_ERRORS = 5  # failed feeds named in the notification after a refresh
 
 
+@dataclass
 class FirstScreen(Message):
-    def __init__(self, rows: list[Headline]) -> None:
-        super().__init__()
-        self.rows = rows
+    rows: list[Headline]
 
 
+@dataclass
 class StoreOpened(Message):
-    def __init__(self, store: Store, seeded: int, index: StoredIndex) -> None:
-        super().__init__()
-        self.store = store
-        self.seeded = seeded
-        self.index = index
+    store: Store
+    seeded: int
+    index: StoredIndex
 
 
+@dataclass
 class StoreFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+    error: str
 
 
+@dataclass
 class StoreChanged(Message):
     """Another process changed the store; ``articles`` if text changed (not only flags)."""
 
-    def __init__(self, articles: bool) -> None:
-        super().__init__()
-        self.articles = articles
+    articles: bool
 
 
+@dataclass
 class ViewLoaded(Message):
     """The lane read the store: the rows of ``view``, every feed, and the counts per feed."""
 
-    def __init__(
-        self, view: View, rows: list[Headline], feeds: list[Record], tallies: dict[str, Tally]
-    ) -> None:
-        super().__init__()
-        self.view = view
-        self.rows = rows
-        self.feeds = feeds
-        self.tallies = tallies
+    view: View
+    rows: list[Headline]
+    feeds: list[Record]
+    tallies: dict[str, Tally]
 
 
+@dataclass
 class IndexProgress(Message):
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done = done
-        self.total = total
+    done: int
+    total: int
 
 
+@dataclass
 class SearchDone(Message):
     """A search finished; ``found`` is None if it gave way to a newer query."""
 
-    def __init__(self, text: str, generation: int, found: list[Headline] | None) -> None:
-        super().__init__()
-        self.text = text
-        self.generation = generation
-        self.found = found
+    text: str
+    generation: int
+    found: list[Headline] | None
 
 
+@dataclass
 class ArticleLoaded(Message):
-    def __init__(self, head: Headline, content: Content | None, error: str = "") -> None:
-        super().__init__()
-        self.head = head
-        self.content = content
-        self.error = error
+    head: Headline
+    content: Content | None
+    error: str = ""
 
 
+@dataclass
 class FlagWritten(Message):
     """A flag write ended; ``changed`` if it changed the store; ``error`` says why it was not
     saved."""
 
-    def __init__(
-        self, head: Headline, flag: Flag, value: bool, changed: bool = False, error: str = ""
-    ) -> None:
-        super().__init__()
-        self.head = head
-        self.flag = flag
-        self.value = value
-        self.changed = changed
-        self.error = error
+    head: Headline
+    flag: Flag
+    value: bool
+    changed: bool = False
+    error: str = ""
 
 
+@dataclass
 class MarkedRead(Message):
     """A mark-all (``read``) or its undo (not ``read``) ended: ``ids`` are the articles it
     changed; ``error`` says why nothing was."""
 
-    def __init__(self, ids: list[str], read: bool, error: str = "") -> None:
-        super().__init__()
-        self.ids = ids
-        self.read = read
-        self.error = error
+    ids: list[str]
+    read: bool
+    error: str = ""
 
 
+@dataclass
 class RefreshProgress(Message):
-    def __init__(self, result: Result, done: int, total: int) -> None:
-        super().__init__()
-        self.result = result
-        self.done = done
-        self.total = total
+    result: Result
+    done: int
+    total: int
 
 
+@dataclass
 class RefreshDone(Message):
-    def __init__(self, results: list[Result], automatic: bool, error: str = "") -> None:
-        super().__init__()
-        self.results = results
-        self.automatic = automatic
-        self.error = error
+    results: list[Result]
+    automatic: bool
+    error: str = ""
 
 
+@dataclass
 class Problem(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+    error: str
 
 
-def refresh_summary(results: list[Result]) -> tuple[str, bool]:
+@dataclass
+class FullTextFetched(Message):
+    """``F`` ended: what became of the article's page (``error`` if the fetch could not run),
+    and the article's text as it now is."""
+
+    head: Headline
+    outcome: Outcome | None
+    content: Content | None = None
+    error: str = ""
+
+
+@dataclass
+class PageSaved(Message):
+    """A page the user asked to save (``a``) is kept, or why not."""
+
+    url: str
+    article_id: str | None
+    outcome: Outcome | None
+    title: str = ""
+    error: str = ""
+
+
+@dataclass
+class FeedEdited(Message):
+    """The settings dialog's changes are saved (``feed``), or why not."""
+
+    feed: Record | None
+    error: str = ""
+
+
+@dataclass
+class RefreshPage(Message):
+    """A refresh fetched one new article's page (for a feed with whole articles on)."""
+
+    page: PageFetched
+
+
+def refresh_summary(
+    results: list[Result], pages: list[PageFetched] | None = None
+) -> tuple[str, bool]:
     """The notification after a refresh, and whether any feed failed."""
     if not results:
         return "No feeds to refresh: `reader add URL` follows one.", False
@@ -183,6 +209,11 @@ def refresh_summary(results: list[Result]) -> tuple[str, bool]:
     lines += [str(r) for r in failed[:SHOWN_ERRORS]]
     if len(failed) > SHOWN_ERRORS:
         lines.append(f"and {len(failed) - SHOWN_ERRORS} more (the feeds pane marks them !)")
+    if pages:
+        missed = sum(page.failed for page in pages)
+        lines.append(f"Whole articles: {len(pages) - missed} fetched"
+                     + (f", {missed} not (the feed's text stays; the article says why)"
+                        if missed else ""))
     return "\n".join(clean(line) for line in lines), bool(failed)
 
 
@@ -214,6 +245,16 @@ class MainScreen(Screen[None]):
                 tooltip="Refresh every feed in the background"),
         Binding("o", "open_link", "Link", id="reader.open_link",
                 tooltip="Open the link in a browser (http and https only)"),
+        Binding("F", "fetch_full_text", "Whole", show=False, id="reader.full_text",
+                tooltip="Fetch the whole article from its page, in the background"),
+        Binding("t", "toggle_text", "Text", show=False, id="reader.toggle_text",
+                tooltip="Show the whole article or the feed's own text"),
+        Binding("L", "links", "Links", show=False, id="reader.links",
+                tooltip="The article's links: choose one to open in a browser"),
+        Binding("a", "save_page", "Save page", show=False, id="reader.save_page",
+                tooltip="Save a web page to read later, whole (asks for its URL)"),
+        Binding("e", "edit_feed", "Feed settings", show=False, id="reader.edit_feed",
+                tooltip="Feed settings: whole articles on or off, tags, days kept"),
         Binding("z", "zoom", "Zoom", id="reader.zoom",
                 tooltip="Give the article the whole screen, and back"),
         Binding("less_than_sign", "split(-1)", "Narrower list", show=False, key_display="<",
@@ -243,13 +284,13 @@ class MainScreen(Screen[None]):
         self.searcher = Searcher(self.index)
         self.query_text = ""  # what the search bar says; the list shows its matches
         self._searching = False  # one search at a time; keystrokes meanwhile coalesce
-        self._search_lock = threading.Lock()
         self._refresh_seconds = refresh_seconds
         self._checking = False
         self._check_again = False  # asked while a check ran: one more when it ends
         self._indexed = -1  # the store's articles_generation the search index was built from
-        self._jobs: deque[Callable[[Store], None]] = deque()
-        self._jobs_lock = threading.Lock()
+        self._store_lane = Lane("store lane")
+        self._search_lane = Lane("search lane")
+        self._waiting: list[Callable[[Store], None]] = []  # store jobs asked before it opened
         self._wanted: dict[tuple[str, Flag], bool] = {}  # flag writes not yet on disk
         # What the list shows: the chosen view's rows (the search narrows them further).
         self.view: View = ALL
@@ -264,6 +305,9 @@ class MainScreen(Screen[None]):
         self.refreshing = False
         self.refresher: Refresher | None = None
         self._status: dict[str, str] = {}  # the list's subtitle: indexing, refreshing
+        self._fetching: set[str] = set()  # articles whose page F is fetching
+        self._opening: Headline | None = None  # opened, its text not yet read
+        self._pages: list[PageFetched] = []  # what the refresh under way fetched whole
         self.split: int | None = None  # the list's share in tenths; None: the layout's own
 
     def compose(self) -> ComposeResult:
@@ -297,7 +341,17 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.headlines.border_title = "loading…"
         self.headlines.focus()
+        self.article.keys = {"toggle": self._key("reader.toggle_text"),
+                             "fetch": self._key("reader.full_text"),
+                             "links": self._key("reader.links")}
         self.open_store()
+
+    def _key(self, binding_id: str) -> str:
+        """The first key bound to ``binding_id``, as the settings file may have rebound it."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        keys = keymap.get(binding_id) or next(
+            b.key for b in Binding.make_bindings(self.BINDINGS) if b.id == binding_id)
+        return keys.split(",")[0].strip()
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -324,6 +378,9 @@ class MainScreen(Screen[None]):
         self.store = message.store
         gc.freeze()
         self.index, self.searcher = message.index, Searcher(message.index)
+        waiting, self._waiting = self._waiting, []
+        for job in waiting:
+            self._submit(job)
         if message.seeded:
             self.notify(
                 f"First run: added {message.seeded} bundled articles to the store at "
@@ -355,24 +412,27 @@ class MainScreen(Screen[None]):
     # --- the store lane: store calls, one job at a time, in order ----------------------------
 
     def _submit(self, job: Callable[[Store], None]) -> None:
-        self._jobs.append(job)
-        self._drain()
+        store = self.store
+        if store is None:  # Enter on a row of the cached first screen: run once it opens
+            self._waiting.append(job)
+        else:
+            self._store_lane.submit(lambda: job(store))
 
-    @work(thread=True, group="store")
-    def _drain(self) -> None:
-        self._run_jobs()
+    def lane_idle(self) -> bool:
+        """Nothing queued or running in the store and search lanes (tests wait for this)."""
+        return self._store_lane.idle() and self._search_lane.idle()
 
-    def _run_jobs(self) -> None:
-        with self._jobs_lock:
-            while self._jobs and self.store is not None:
-                self._jobs.popleft()(self.store)
+    def on_unmount(self) -> None:
+        self._store_lane.stop()
+        self._search_lane.stop()
 
     def close(self) -> None:
         """At exit: finish the writes still queued (the app is quitting; waiting is right),
         then save the first-screen cache for a fast next start. A refresh under way stops."""
         if self.refresher is not None:
             self.refresher.stop()
-        self._run_jobs()
+        self._store_lane.stop()
+        self._store_lane.run_pending()
         if self.store is not None:
             with contextlib.suppress(ReaderError):  # only a cache for the next start-up
                 self.store.save_first_screen()
@@ -545,16 +605,17 @@ class MainScreen(Screen[None]):
         self._searching = True
         self.run_search(self.query_text, self.view_rows, self._view_generation)
 
-    # A description, or Textual describes the worker with repr() of its arguments: the repr
-    # of 100,000 headlines took half a second on the UI thread at every keystroke.
-    @work(thread=True, group="search", description="search")
     def run_search(self, text: str, heads: list[Headline], generation: int) -> None:
-        with self._search_lock:
+        """Search in the search lane; the result comes back as a :class:`SearchDone`."""
+
+        def job() -> None:
             found = self.searcher.search(
                 text, heads, generation,
                 lambda: text != self.query_text or generation != self._view_generation,
             )
-        self.post_message(SearchDone(text, generation, found))
+            self.post_message(SearchDone(text, generation, found))
+
+        self._search_lane.submit(job)
 
     def on_search_done(self, message: SearchDone) -> None:
         self._searching = False
@@ -572,9 +633,12 @@ class MainScreen(Screen[None]):
         self.open_article(message.headline)
 
     def open_article(self, head: Headline) -> None:
-        """Show the headline at once, its text when the store lane has read it; mark it read."""
-        self.article.show(head, None, Query.parse(self.query_text))
-        self.article.focus()
+        """Show the article when the store lane has read its text (a fraction of a
+        millisecond), or its headline over "loading…" if that takes longer than
+        :data:`LOADING_DELAY`; mark it read. A "loading…" frame at once would hold Python's
+        lock while the lane reads: the text came a whole frame later."""
+        self._opening = head
+        self.set_timer(LOADING_DELAY, lambda: self._show_loading(head))
 
         def job(store: Store) -> None:
             try:
@@ -588,16 +652,27 @@ class MainScreen(Screen[None]):
         if not self._flag(head, "read"):
             self._set_flag(head, "read", True)
 
+    def _show_loading(self, head: Headline) -> None:
+        if self._opening is head:
+            self._opening = None
+            self.article.show(head, None, Query.parse(self.query_text))
+            self.article.focus()
+
     def on_article_loaded(self, message: ArticleLoaded) -> None:
-        if message.head is not self.article.headline:
+        query = Query.parse(self.query_text)
+        if message.head is self._opening:  # not on screen yet: now, from the top
+            self._show_loading(message.head)
+            if message.content is not None:
+                self.article.show(message.head, message.content, query)
+        elif message.head is not self.article.headline:
             return  # another article was opened meanwhile
+        elif message.content is not None:  # after "loading…": where the reader scrolled to
+            scrolled = self.article.scroll_y
+            self.article.show(message.head, message.content, query)
+            self.article.scroll_to(y=scrolled, animate=False)
         if message.content is None:
             self.notify(f"cannot show this article: {message.error}", severity="error",
                         markup=False)
-            return
-        scrolled = self.article.scroll_y
-        self.article.show(message.head, message.content, Query.parse(self.query_text))
-        self.article.scroll_to(y=scrolled, animate=False)
 
     def _flag(self, head: Headline, flag: Flag) -> bool:
         """The flag as the user last set it (a write may still be on its way)."""
@@ -740,6 +815,7 @@ class MainScreen(Screen[None]):
                 self.notify("Already refreshing")
             return
         self.refreshing = True
+        self._pages = []
         followed = sum(1 for feed in self.feeds if feed["subscribed"])
         self._set_status("refresh", f"refreshing 0/{followed}")
         self.run_refresh(self.store, automatic)
@@ -759,6 +835,8 @@ class MainScreen(Screen[None]):
         for event in refresher.events():
             if isinstance(event, str):
                 failure = event
+            elif isinstance(event, PageFetched):
+                self.post_message(RefreshPage(event))
             else:
                 results.append(event[0])
                 self.post_message(RefreshProgress(*event))
@@ -770,6 +848,13 @@ class MainScreen(Screen[None]):
         counts, error = message.result.counts, message.result.error
         changed = counts is not None and (counts.added or counts.updated)
         if (changed or error) and self._reload_timer is None:
+            self._reload_timer = self.set_timer(RELOAD_EVERY, self._timed_check)
+
+    def on_refresh_page(self, message: RefreshPage) -> None:
+        page = message.page
+        self._pages.append(page)
+        self._set_status("refresh", f"whole articles {page.done}/{page.total}")
+        if self._reload_timer is None:
             self._reload_timer = self.set_timer(RELOAD_EVERY, self._timed_check)
 
     def _timed_check(self) -> None:
@@ -785,12 +870,181 @@ class MainScreen(Screen[None]):
         if message.error:
             self.notify(message.error, title="Refresh failed", severity="error", markup=False)
             return
-        summary, failed = refresh_summary(message.results)
+        summary, failed = refresh_summary(message.results, self._pages)
         added = any(r.counts is not None and r.counts.added for r in message.results)
         if message.automatic and not (failed or added):
             return
         self.notify(summary, title="Refresh", severity="warning" if failed else "information",
                     markup=False, timeout=12 if failed else 5)
+
+    # --- whole articles, links, saved pages, feed settings -----------------------------------
+
+    def action_fetch_full_text(self) -> None:
+        """F: fetch the article's page in the background; the pane shows the whole article
+        when it is kept (asked for, so a page fetched before is fetched again)."""
+        head = self._target()
+        if head is None or self.store is None:
+            return
+        if openable(head.link) is None:
+            self.notify("This article has no http(s) link: there is no page to fetch",
+                        severity="warning")
+            return
+        if head.id in self._fetching:
+            self.notify("Already fetching this article's page")
+            return
+        self._fetching.add(head.id)
+        self._show_fetching()
+        self.run_full_text(self.store, head)
+
+    def _show_fetching(self) -> None:
+        count = len(self._fetching)
+        self._set_status("fulltext", f"fetching {_many(count, 'page')}" if count else "")
+        shown = self.article.headline
+        if shown is not None and self.article.content is not None:
+            self.article.update(self.article.content, Query.parse(self.query_text),
+                                fetching=shown.id in self._fetching)
+
+    @work(thread=True, group="full text", description="full text")
+    def run_full_text(self, store: Store, head: Headline) -> None:
+        try:
+            from reader.fulltext import fetch_full_text
+
+            outcomes = fetch_full_text(store, [head.id], force=True,
+                                       per_host=self.config.per_host)
+            self.post_message(FullTextFetched(head, outcomes[-1], store.content(head.id)))
+        except (ReaderError, KeyError, OSError) as error:  # busy store, article gone, no fork
+            self.post_message(FullTextFetched(head, None, error=clean(str(error))))
+
+    def on_full_text_fetched(self, message: FullTextFetched) -> None:
+        head, outcome = message.head, message.outcome
+        self._fetching.discard(head.id)
+        open_here = self.article.headline is not None and self.article.headline.id == head.id
+        if open_here and message.content is not None:
+            self.article.update(message.content, Query.parse(self.query_text),
+                                fetching=False)
+        self._show_fetching()
+        title = clip(clean(head.title), 50)
+        if outcome is None:
+            self.notify(f"“{title}”: {message.error}", title="No whole article",
+                        severity="error", markup=False)
+        elif outcome.error is None:
+            if not open_here:  # the open article's pane shows it: once is enough
+                self.notify(f"“{title}”: whole article kept ({_many(outcome.kept, 'paragraph')})",
+                            markup=False)
+        elif not (open_here and message.content is not None
+                  and message.content.full_text is None):  # else the pane says why
+            self.notify(f"“{title}”: {outcome.error}", title="No whole article",
+                        severity="warning", markup=False)
+        if outcome is not None and outcome.error is None:
+            self.build_index()  # a word only on the page finds the article
+
+    def action_toggle_text(self) -> None:
+        """t: the whole article or the feed's own text."""
+        if self.article.headline is None:
+            self.notify("Open an article first (Enter)")
+        elif not self.article.has_whole:
+            self.notify(f"This article has no whole text yet: {self._key('reader.full_text')} "
+                        "fetches it from its page")
+        else:
+            self.article.toggle_whole(Query.parse(self.query_text))
+
+    def action_links(self) -> None:
+        """L: the open article's page and the links its whole text numbers, to open one."""
+        head, content = self.article.headline, self.article.content
+        if head is None:
+            self.notify("Open an article first (Enter)")
+            return
+        links = [("page", head.link)] if head.link else []
+        if content is not None and content.full_text is not None:
+            links += [(f"[{n}]", link) for n, link in enumerate(content.links, 1)]
+        if not links:
+            self.notify("This article has no links")
+            return
+        self.app.push_screen(LinksScreen(head.title, links), self._open_chosen)
+
+    def _open_chosen(self, link: str | None) -> None:
+        if link is not None:
+            self.app.call_later(self.app.open_link, link)  # type: ignore[attr-defined]
+
+    def action_save_page(self) -> None:
+        """a: ask for a web page's URL, then keep it whole in the Saved feed."""
+        if self.store is None:
+            self.notify("The store is still loading")
+            return
+        self.app.push_screen(SavePageScreen(), self._save_url)
+
+    def _save_url(self, url: str | None) -> None:
+        if url is not None and self.store is not None:
+            self.notify(f"Saving {clip(clean(url), 70)} …", markup=False)
+            self.run_save_page(self.store, url)
+
+    @work(thread=True, group="save page", description="save page")
+    def run_save_page(self, store: Store, url: str) -> None:
+        try:
+            from reader.fulltext import save_page
+
+            article_id, outcome = save_page(store, url)
+            head = store.get(article_id) if article_id is not None else None
+            title = head.title if head is not None else ""
+            self.post_message(PageSaved(url, article_id, outcome, title))
+        except ReaderError as error:
+            self.post_message(PageSaved(url, None, None, error=clean(str(error))))
+
+    def on_page_saved(self, message: PageSaved) -> None:
+        if message.article_id is None or message.outcome is None:
+            why = message.error or (message.outcome.error if message.outcome else "") or ""
+            self.notify(f"{clip(clean(message.url), 70)}: {why}", title="Save a page",
+                        severity="error", markup=False)
+            return
+        self.notify(f"Saved “{clip(clean(message.title), 60)}” in the Saved feed "
+                    f"({_many(message.outcome.kept, 'paragraph')})", markup=False)
+        self.reload_view()
+        self.build_index()
+
+    def action_edit_feed(self) -> None:
+        """e: the settings of the highlighted feed (feeds pane), else of the open or cursor's
+        article's feed, else of the chosen feed."""
+        if self.store is None:
+            return
+        feed_id = ""
+        entry = self.feed_list.current
+        if self.focused is self.feed_list and entry is not None and entry.view.kind == "feed":
+            feed_id = entry.view.key
+        elif (head := self._target()) is not None:
+            feed_id = head.feed_id
+        elif self.view.kind == "feed":
+            feed_id = self.view.key
+        feed = next((f for f in self.feeds if f["id"] == feed_id), None)
+        if feed is None:
+            self.notify("Choose a feed first: f, then a feed (or open one of its articles)")
+            return
+        self.app.push_screen(FeedSettingsScreen(feed, self.config.keep_days),
+                             self._apply_settings)
+
+    def _apply_settings(self, settings: FeedSettings | None) -> None:
+        if settings is None:
+            return
+
+        def job(store: Store) -> None:
+            try:
+                record = store.set_feed(settings.feed_id, full_text=settings.full_text,
+                                        tags=settings.tags, keep_days=settings.keep_days)
+            except ReaderError as error:
+                self.post_message(FeedEdited(None, clean(str(error))))
+                return
+            self.post_message(FeedEdited(record))
+
+        self._submit(job)
+
+    def on_feed_edited(self, message: FeedEdited) -> None:
+        if message.feed is None:
+            self.notify(message.error, title="Not saved", severity="error", markup=False)
+            return
+        feed = message.feed
+        self.notify(f"{clip(clean(feed_name(feed)), 50)}: "
+                    f"{feed_settings(feed, self.config.keep_days)}",
+                    title="Feed settings saved", markup=False)
+        self.reload_view()
 
     # --- layout ----------------------------------------------------------------------------
 

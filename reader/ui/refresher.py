@@ -7,6 +7,9 @@ store itself (stores are safe across processes: every write takes ``store.lock``
 first) and writes each feed's :class:`Result` as a JSON line as it comes; the app re-reads what
 the child wrote, as it does after a ``reader refresh`` in another terminal.
 
+As ``reader refresh`` does, the child then fetches the page of each new article of a feed
+with whole articles switched on (:func:`reader.fulltext.full_text_due`), a line per page.
+
 The child is ``python -m reader.ui.refresher STORE JOBS PER_HOST`` (this module imports no
 Textual): a fresh interpreter with no terminal (its output is a pipe to the app, in a session
 of its own). It ends at the first result it cannot write (the app is gone), and the app stops
@@ -22,6 +25,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -31,6 +35,7 @@ from reader.store import Counts, Store
 from reader.text import clean
 
 if TYPE_CHECKING:
+    from reader.fulltext import Outcome
     from reader.refresh import Result
 
 STOP_WAIT = 2.0  # seconds a stopped child gets to end before it is killed
@@ -47,6 +52,21 @@ def _line(result: Result, done: int, total: int) -> str:
     })
 
 
+@dataclass(frozen=True)
+class PageFetched:
+    """One new article's page, fetched after the feeds: what became of it, in one line."""
+
+    text: str
+    failed: bool
+    done: int
+    total: int
+
+
+def _page_line(outcome: Outcome, done: int, total: int) -> str:
+    return json.dumps({"page": str(outcome), "failed": outcome.error is not None,
+                       "done": done, "total": total})
+
+
 def _result(line: dict[str, Any]) -> Result:
     from reader.refresh import Result  # not at start-up: it brings feedparser and httpx
 
@@ -56,19 +76,29 @@ def _result(line: dict[str, Any]) -> Result:
 
 
 def child(path: str, jobs: int, per_host: int, out: IO[str]) -> int:
-    """In the child: refresh every followed feed, one JSON line per result, then a last line
+    """In the child: refresh every followed feed, one JSON line per result, then the pages
+    of the new articles that are to be fetched whole, one line each, then a last line
     ``{"done": true}`` or ``{"failed": "..."}``."""
     def progress(result: Result, done: int, total: int) -> None:
         out.write(_line(result, done, total) + "\n")
         out.flush()
 
+    def page(outcome: Outcome, done: int, total: int) -> None:
+        out.write(_page_line(outcome, done, total) + "\n")
+        out.flush()
+
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICE)  # background work: the app (and its parse workers) go first for the CPU
     try:
+        from reader.fulltext import fetch_full_text, full_text_due
         from reader.refresh import refresh
 
         store = Store.open(Path(path), create=False)
+        known = {head.id for head in store.headlines()}
         refresh(store, jobs=jobs, per_host=per_host, progress=progress)
+        due = full_text_due(store, known)
+        if due:
+            fetch_full_text(store, due, jobs=jobs, per_host=per_host, progress=page)
         out.write(json.dumps({"done": True}) + "\n")
     except ReaderError as error:
         out.write(json.dumps({"failed": clean(str(error))}) + "\n")
@@ -93,9 +123,10 @@ class Refresher:
             text=True, encoding="utf-8", start_new_session=True,
         )
 
-    def events(self) -> Iterator[tuple[Result, int, int] | str]:
-        """``(result, done, total)`` per feed as it comes; at the end, a one-line error if the
-        refresh failed (a child that died is one too)."""
+    def events(self) -> Iterator[tuple[Result, int, int] | PageFetched | str]:
+        """``(result, done, total)`` per feed as it comes, then a :class:`PageFetched` per
+        page; at the end, a one-line error if the refresh failed (a child that died is one
+        too)."""
         assert self.process.stdout is not None and self.process.stderr is not None
         ended = False
         for text in self.process.stdout:
@@ -103,7 +134,10 @@ class Refresher:
                 line = json.loads(text)
             except ValueError:
                 continue  # not ours (a library that printed): the results are the JSON lines
-            if "done" in line and "url" not in line:
+            if "page" in line:
+                yield PageFetched(clean(str(line["page"])), bool(line["failed"]),
+                                  int(line["done"]), int(line["total"]))
+            elif "done" in line and "url" not in line:
                 ended = True
             elif "failed" in line:
                 yield str(line["failed"])
