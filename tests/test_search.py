@@ -164,6 +164,22 @@ def test_the_searcher_reuses_results_across_keystrokes(
     assert searcher.search("war", heads, 1) == searcher.search("war", heads, 2) == [heads[0]]
 
 
+def test_prepare_maps_the_list_once_for_the_first_search(
+    news: tuple[SearchIndex, list[Headline]],
+) -> None:
+    index, heads = news
+    searcher = Searcher(index)
+    with patch.object(SearchIndex, "positions", autospec=True,
+                      side_effect=SearchIndex.positions) as mapped:
+        searcher.prepare(heads, 1)
+        assert mapped.call_count == 1
+        found = searcher.search("war", heads, 1)
+        assert mapped.call_count == 1, "the first search used the prepared mapping"
+        searcher.search("war", list(heads), 2)  # another list: mapped anew
+        assert mapped.call_count == 2
+    assert found == Searcher(index).search("war", heads) == [heads[0]]
+
+
 def test_titles_stand_in_until_the_text_is_added() -> None:
     index = SearchIndex()
     heads = [headline(0, "Wagner chief speaks"), headline(1, "Grain deal")]

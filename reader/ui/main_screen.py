@@ -516,6 +516,8 @@ class MainScreen(Screen[None]):
             self.start_search()
         else:
             self.show_rows()
+            rows, generation = self.view_rows, self._view_generation
+            self._search_lane.submit(lambda: self.searcher.prepare(rows, generation))
 
     def show_entries(self) -> None:
         self.feeds_pane.set_entries(entries(self.feeds, self.tallies), self.view)
