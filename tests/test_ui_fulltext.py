@@ -77,8 +77,8 @@ async def test_F_fetches_the_open_article_whole_in_the_background(
         assert "fetching the whole article from its page…" in shown(app)
         assert "fetching 1 page" in main.headlines.border_subtitle
         await pilot.press("escape", "j", "k")  # keys while the page is on its way
-        assert main.headlines.cursor == row and main._fetching, "answered during the fetch"
-        await wait_until(pilot, lambda: not main._fetching, "the page was fetched")
+        assert main.headlines.cursor == row and main.fetching, "answered during the fetch"
+        await wait_until(pilot, lambda: not main.fetching, "the page was fetched")
         await settle(pilot)
         text = shown(app)
         truth = TRUTH[STATUE]
@@ -108,7 +108,7 @@ async def test_a_paywall_keeps_the_feeds_text_and_says_why_once(
         await open_article(pilot, app, ids[INVITES])
         before = shown(app)
         await pilot.press("F")
-        await wait_until(pilot, lambda: not main._fetching, "the page was fetched")
+        await wait_until(pilot, lambda: not main.fetching, "the page was fetched")
         await settle(pilot)
         text = shown(app)
         reason = "the page has less text than the feed"
@@ -350,11 +350,11 @@ async def test_a_failed_fetch_of_an_article_already_whole_says_so_and_keeps_it(
         main = app.main
         await open_article(pilot, app, ids[STATUE])
         await pilot.press("F")
-        await wait_until(pilot, lambda: not main._fetching, "the page was fetched")
+        await wait_until(pilot, lambda: not main.fetching, "the page was fetched")
         whole = shown(app)
         site.routes.clear()  # the page is gone now: 404
         await pilot.press("F")
-        await wait_until(pilot, lambda: not main._fetching, "the second fetch ended")
+        await wait_until(pilot, lambda: not main.fetching, "the second fetch ended")
         await settle(pilot)
         assert shown(app) == whole, "the whole article fetched before stays"
         assert any(severity == "warning" and "404" in message

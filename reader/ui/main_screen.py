@@ -703,8 +703,8 @@ class MainScreen(Screen[None]):
 
     @staticmethod
     def _saved(store: Store, head: Headline, flag: Flag) -> bool | None:
-        """The flag as the store holds it (a refresh may have replaced the headline object
-        the screen holds: the store's own one is looked up by id)."""
+        """The flag as the store holds it; None if the article is gone (expired or removed
+        by another process meanwhile)."""
         held = store.get(head.id)
         return None if held is None else bool(getattr(held, flag))
 
@@ -897,6 +897,11 @@ class MainScreen(Screen[None]):
         self._fetching.add(head.id)
         self._show_fetching()
         self.run_full_text(self.store, head)
+
+    @property
+    def fetching(self) -> frozenset[str]:
+        """The articles whose page F is fetching now."""
+        return frozenset(self._fetching)
 
     def _show_fetching(self) -> None:
         count = len(self._fetching)
