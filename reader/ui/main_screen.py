@@ -516,8 +516,8 @@ class MainScreen(Screen[None]):
             self.start_search()
         else:
             self.show_rows()
-            rows, generation = self.view_rows, self._view_generation
-            self._search_lane.submit(lambda: self.searcher.prepare(rows, generation))
+            if not self.refreshing:  # a refresh reloads twice a second: map what it leaves
+                self._search_lane.submit(self._prepare_search)
 
     def show_entries(self) -> None:
         self.feeds_pane.set_entries(entries(self.feeds, self.tallies), self.view)
@@ -606,6 +606,11 @@ class MainScreen(Screen[None]):
             return
         self._searching = True
         self.run_search(self.query_text, self.view_rows, self._view_generation)
+
+    def _prepare_search(self) -> None:
+        """In the search lane: map the rows on screen now to the index (once per view)."""
+        if not self.query_text:
+            self.searcher.prepare(self.view_rows, self._view_generation)
 
     def run_search(self, text: str, heads: list[Headline], generation: int) -> None:
         """Search in the search lane; the result comes back as a :class:`SearchDone`."""
@@ -907,9 +912,12 @@ class MainScreen(Screen[None]):
         count = len(self._fetching)
         self._set_status("fulltext", f"fetching {_many(count, 'page')}" if count else "")
         shown = self.article.headline
-        if shown is not None and self.article.content is not None:
+        if shown is None or self.article.content is None:
+            return
+        fetching = shown.id in self._fetching
+        if fetching != self.article.fetching:  # another article's fetch changes nothing here
             self.article.update(self.article.content, Query.parse(self.query_text),
-                                fetching=shown.id in self._fetching)
+                                fetching=fetching)
 
     @work(thread=True, group="full text", description="full text")
     def run_full_text(self, store: Store, head: Headline) -> None:
@@ -999,7 +1007,7 @@ class MainScreen(Screen[None]):
 
     def on_page_saved(self, message: PageSaved) -> None:
         if message.article_id is None or message.outcome is None:
-            why = message.error or (message.outcome.error if message.outcome else "") or ""
+            why = message.error or (message.outcome and message.outcome.error) or ""
             self.notify(f"{clip(clean(message.url), 70)}: {why}", title="Save a page",
                         severity="error", markup=False)
             return
